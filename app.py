@@ -1,0 +1,105 @@
+"""Character Studio: `python app.py` serves the studio (Gradio UI + JSON routes) with uvicorn.
+
+With RUNWAYML_API_SECRET set it talks to Runway; without it, to the embedded local simulator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+from starlette.routing import Mount
+
+from pages import placeholder, shell
+from pages.context import PageContext
+from server.auth import Access
+from server.routes import build_health_router, build_router, install_error_handlers, not_found_as_json
+from studio.config import Settings, load_settings
+from studio.core import Studio
+
+log = logging.getLogger("studio")
+
+TABS = (
+    ("Characters", "characters", "every custom avatar and the 9 presets; create, edit, duplicate, delete."),
+    ("Knowledge", "knowledge", "knowledge documents: upload, paste, edit, attach to characters."),
+    ("Call", "call", "a live call with any character, with countdown, transcript and timings."),
+    ("Sessions", "sessions", "every session live, with timings, failures and transcripts."),
+    ("Usage", "usage", "credits, tier limits, sessions and seconds per day, and the studio's guards."),
+)
+
+
+def build_ui(ctx: PageContext) -> gr.Blocks:
+    with gr.Blocks(title=shell.TITLE, analytics_enabled=False) as demo:
+        shell.header(ctx)
+        with gr.Tabs() as tabs:
+            ctx.tabs = tabs
+            for label, tab_id, what in TABS:
+                with gr.Tab(label, id=tab_id) as tab:
+                    ctx.tab_objects[tab_id] = tab
+                    page = _page_module(tab_id)
+                    page.build(ctx) if page else placeholder.build(what)
+        for finish in ctx.after_build:  # wiring that needs every tab's components to exist
+            finish()
+    return demo
+
+
+def _page_module(tab_id: str) -> Any:
+    """pages/<tab_id>.py if it exists (each tab lands in its own module)."""
+    try:
+        return importlib.import_module(f"pages.{tab_id}")
+    except ModuleNotFoundError as error:
+        if error.name != f"pages.{tab_id}":
+            raise
+        return None
+
+
+def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:
+    """The whole studio as one ASGI app: JSON routes first, Gradio mounted at "/"."""
+    settings = settings or load_settings()
+    studio = Studio(settings, clock=clock)
+    studio.connect()
+    access = Access(settings.auth_users)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await studio.open()
+        try:
+            yield
+        finally:
+            await studio.close()
+
+    api = FastAPI(title="Character Studio", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    api.state.studio = studio
+    install_error_handlers(api)
+    not_found_as_json(api)
+    api.include_router(build_health_router(studio))
+    api.include_router(build_router(studio, access))
+
+    demo = build_ui(PageContext(studio=studio))
+    demo.queue(default_concurrency_limit=16)
+    app = gr.mount_gradio_app(
+        api, demo, path="/", ssr_mode=False, css=shell.CSS, max_file_size="20mb",
+        auth=list(settings.auth_users) or None,
+        auth_message="Sign in to Character Studio." if settings.auth_users else None,
+        footer_links=[],
+    )
+    access.gradio_app = next(r.app for r in app.routes if isinstance(r, Mount))
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    app = build_app(settings)
+    print(f"Character Studio ({settings.mode} mode) on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

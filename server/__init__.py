@@ -1,0 +1,1 @@
+"""The studio's JSON routes, mounted beside the Gradio UI."""

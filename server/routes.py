@@ -1,0 +1,242 @@
+"""JSON routes: the session route the browser SDK calls, the ledger, browser timings, health.
+
+Every failure is JSON `{"error": "<plain words>", "code": "<stable_code>"}` with a fitting status.
+No response ever carries the API key or a session key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import platform
+import re
+import time
+from typing import Annotated, Any, Literal
+
+import gradio
+import runwayml
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.auth import Access
+from server.validation import read_json
+from studio import __version__
+from studio.core import Studio
+from studio.errors import StudioError
+from studio.ledger import CLIENT_EVENTS
+from studio.runway import PRESET_AVATARS
+from studio.sessions import REQUEST_ID, SessionRequest
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_DISCONNECT_CHECK = 0.25
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SessionBody(_Strict):
+    avatarId: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    personality: Annotated[StrictStr, Field(min_length=1, max_length=10_000)] | None = None
+    startScript: Annotated[StrictStr, Field(min_length=1, max_length=2_000)] | None = None
+    maxDuration: Annotated[StrictInt, Field(ge=10, le=300)] | None = None
+    requestId: Annotated[StrictStr, Field(min_length=8, max_length=64)] | None = None
+
+
+class TranscriptLine(_Strict):
+    role: Literal["user", "assistant"]
+    content: Annotated[StrictStr, Field(max_length=10_000)]
+
+
+class EventBody(_Strict):
+    event: Literal["connected", "first_frame", "ended", "error"]
+    at: StrictFloat | StrictInt | None = None
+    detail: Annotated[StrictStr, Field(max_length=2_000)] | None = None
+    transcript: Annotated[list[TranscriptLine], Field(max_length=500)] | None = None
+
+
+class SimulateBody(_Strict):
+    action: Literal["join", "leave"]
+    transcript: Annotated[list[TranscriptLine], Field(max_length=500)] | None = None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StudioError)
+    async def studio_error(_: Request, error: StudioError) -> JSONResponse:
+        return JSONResponse(error.as_json(), status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"msg": "invalid request"}
+        return JSONResponse({"error": f"Invalid request: {first['msg']}", "code": "invalid_request"}, 400)
+
+
+def client_address(request: Request, trust_proxy: bool) -> str:
+    if trust_proxy and (forwarded := request.headers.get("x-forwarded-for")):
+        return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+def build_router(studio: Studio, access: Access) -> APIRouter:
+    router = APIRouter(dependencies=[Depends(access.require)])
+
+    @router.post("/api/avatar/session")
+    async def create_session(request: Request) -> dict[str, str]:
+        body = await read_json(request, SessionBody)
+        session_request = _session_request(studio, body)
+        client = studio.client_id(client_address(request, studio.settings.trust_proxy_headers))
+        credentials = await _unless_caller_leaves(request, studio.broker.start(session_request, client))
+        return credentials.as_json()
+
+    @router.get("/api/calls/{request_id}")
+    async def call_progress(request_id: str) -> dict[str, Any]:
+        row = studio.ledger.get(request_id) if REQUEST_ID.match(request_id) else None
+        if row is None or row["request_id"] != request_id:
+            raise StudioError("not_found", "No call with that request id.", 404)
+        return _progress(row)
+
+    @router.get("/api/sessions")
+    async def list_sessions(status: str | None = None, avatar: str | None = None, limit: int = 100) -> dict:
+        if not 1 <= limit <= 1000:
+            raise StudioError("invalid_request", "'limit' must be between 1 and 1000.", 400)
+        statuses = [s.strip().upper() for s in status.split(",")] if status else None
+        return {"sessions": studio.ledger.list(status=statuses, avatar=avatar, limit=limit)}
+
+    @router.get("/api/sessions/{session_id}")
+    async def get_session(session_id: str) -> dict:
+        row = _row_or_404(studio, session_id)
+        return row | {"events": studio.ledger.events(row["request_id"])}
+
+    @router.post("/api/sessions/{session_id}/events", status_code=204)
+    async def report_event(session_id: str, request: Request) -> Response:
+        row = _row_or_404(studio, session_id)
+        body = await read_json(request, EventBody)
+        now = studio.clock.now()
+        # The browser's clock may drift; keep its time only when it is plausible.
+        at = float(body.at) if body.at is not None and abs(body.at - now) < 300 else now
+        transcript = [line.model_dump() for line in body.transcript] if body.transcript else None
+        studio.ledger.record_client_event(row["request_id"], body.event, at, body.detail, transcript)
+        return Response(status_code=204)
+
+    @router.post("/api/sessions/{session_id}/cancel")
+    async def cancel_session(session_id: str) -> dict:
+        return await studio.broker.cancel(session_id)
+
+    @router.post("/api/sessions/{session_id}/simulate", status_code=204)
+    async def simulate(session_id: str, request: Request) -> Response:
+        if studio.simulated_calls is None:
+            raise StudioError("not_simulated", "Simulated calls exist only on the local simulator.", 404)
+        row = _row_or_404(studio, session_id)
+        body = await read_json(request, SimulateBody)
+        if body.action == "join":
+            await studio.simulated_calls.join(row["session_id"])
+        else:
+            transcript = [line.model_dump() for line in body.transcript] if body.transcript else None
+            await studio.simulated_calls.leave(row["session_id"], transcript)
+        await studio.refresher.refresh_once()
+        return Response(status_code=204)
+
+    return router
+
+
+def build_health_router(studio: Studio) -> APIRouter:
+    router = APIRouter()
+    cache: dict[str, Any] = {}
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        if cache.get("until", 0) < time.monotonic():
+            cache.update(upstream=await _probe_upstream(studio), until=time.monotonic() + 10)
+        return {
+            "status": "ok",
+            "mode": studio.mode,
+            "versions": {"studio": __version__, "gradio": gradio.__version__,
+                         "runwayml": runwayml.__version__, "python": platform.python_version()},
+            "upstream": cache["upstream"],
+        }
+
+    return router
+
+
+async def _probe_upstream(studio: Studio) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        await studio.gateway.organization()
+    except StudioError as error:
+        return {"ok": False, "error": error.message, "code": error.code}
+    return {"ok": True, "latencyMs": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _session_request(studio: Studio, body: SessionBody) -> SessionRequest:
+    avatar_id = body.avatarId.strip()
+    if avatar_id not in PRESET_AVATARS and not UUID.match(avatar_id):
+        raise StudioError(
+            "unknown_avatar",
+            "Unknown character: use a preset id (such as 'music-superstar') or a custom avatar's UUID.",
+            404,
+        )
+    if body.requestId is not None:
+        if not REQUEST_ID.match(body.requestId):
+            raise StudioError("invalid_request", "'requestId' may use letters, digits, '-' and '_' only.", 400)
+        if studio.ledger.get(body.requestId):
+            raise StudioError("duplicate_request", "That requestId was used already; make a new one.", 409)
+    extra = {"request_id": body.requestId} if body.requestId else {}
+    return SessionRequest(
+        avatar_id=avatar_id,
+        max_duration=body.maxDuration or studio.settings.default_max_duration,
+        personality=body.personality,
+        start_script=body.startScript,
+        **extra,
+    )
+
+
+async def _unless_caller_leaves(request: Request, work: Any) -> Any:
+    """Run `work`, cancelling it (and so the session upstream) if the caller disconnects."""
+    task = asyncio.ensure_future(work)
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=_DISCONNECT_CHECK)
+            if not task.done() and await request.is_disconnected():
+                task.cancel()
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StudioError):
+                await task
+
+
+def _row_or_404(studio: Studio, any_id: str) -> dict[str, Any]:
+    row = studio.ledger.get(any_id) if len(any_id) <= 64 else None
+    if row is None:
+        raise StudioError("not_found", "The studio has no session with that id.", 404)
+    return row
+
+
+_PHASES = {"REQUESTED": "requested", "READY": "ready", "RUNNING": "running",
+           "COMPLETED": "completed", "FAILED": "failed", "CANCELLED": "cancelled"}
+
+
+def _progress(row: dict[str, Any]) -> dict[str, Any]:
+    phase = _PHASES.get(row["status"]) or ("queued" if row["queued"] else "provisioning")
+    progress = {"status": phase, "queued": row["queued"], "sessionId": row["session_id"]}
+    if row["failure_code"]:
+        progress |= {"error": row["failure"], "code": row["failure_code"]}
+    return progress
+
+
+def not_found_as_json(app: FastAPI) -> None:
+    """Unknown /api paths answer in the same JSON error shape as everything else."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            words = {404: "No such route.", 405: "That method is not allowed on this route."}
+            return JSONResponse({"error": words.get(error.status_code, str(error.detail)),
+                                 "code": "not_found" if error.status_code == 404 else "method_not_allowed"},
+                                status_code=error.status_code)
+        from fastapi.exception_handlers import http_exception_handler
+        return await http_exception_handler(request, error)

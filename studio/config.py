@@ -1,0 +1,186 @@
+"""Every setting of the studio, read once from the environment and `.env`.
+
+`RUNWAYML_API_SECRET` and `RUNWAYML_BASE_URL` keep the official SDK's meaning; the studio's own
+settings start with `STUDIO_`. `.env.example` and the README list every one of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+RUNWAY_DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
+CALL_TRANSPORTS = ("auto", "livekit", "simulated")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the studio cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class SimulatorSettings:
+    """How the embedded simulator behaves when no API key is set."""
+
+    ready_delay: float = 1.0
+    concurrency: int = 3
+    daily_limit: int = 1000
+    no_participant_timeout: float = 20.0
+    avatar_delay: float = 2.0
+    livekit_url: str | None = None
+    state_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_secret: str | None = field(default=None, repr=False)
+    base_url: str = RUNWAY_DEFAULT_BASE_URL
+    host: str = "127.0.0.1"
+    port: int = 7860
+    on_spaces: bool = False
+    data_dir: Path = Path("data")
+    # Guards for a public deployment; refusals cost nothing upstream.
+    max_live_sessions: int = 3
+    sessions_per_client_per_hour: int = 10
+    daily_session_cap: int = 100
+    allowed_avatars: frozenset[str] = frozenset()
+    auth_users: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    trust_proxy_headers: bool = False
+    # Session broker and refresher.
+    session_deadline: float = 90.0
+    default_max_duration: int = 300
+    refresh_interval: float = 2.0
+    call_transport: str = "auto"
+    # Spend estimate: Runway publishes no per-minute price for gwm1_avatars; third-party
+    # measurements give 20 credits a minute at $0.01 a credit.
+    credits_per_minute: float = 20.0
+    usd_per_credit: float = 0.01
+    simulator: SimulatorSettings = SimulatorSettings()
+
+    @property
+    def mode(self) -> str:
+        """"live" talks to Runway; "simulator" runs the embedded local API."""
+        return "live" if self.api_secret else "simulator"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.data_dir / "ledger.sqlite3"
+
+    def effective_call_transport(self) -> str:
+        """Which way the Call tab connects: LiveKit for real sessions, a simulated stage offline."""
+        if self.call_transport != "auto":
+            return self.call_transport
+        return "livekit" if self.mode == "live" else "simulated"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env"
+) -> Settings:
+    """Settings from `environ` (default: the process environment) over the `.env` file."""
+    values: dict[str, str] = {}
+    if dotenv_path and Path(dotenv_path).is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return _parse(_Reader(values))
+
+
+class _Reader:
+    """Typed access to raw string values, with errors that name the variable."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.values.get(name, "")
+        value = value.strip() if isinstance(value, str) else value
+        return value or default
+
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+        if value < minimum:
+            raise SettingsError(f"{name} must be at least {minimum:g}, not {raw}")
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and at most {maximum}" if maximum is not None else ""
+            raise SettingsError(f"{name} must be at least {minimum}{upper}, not {raw}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _parse(env: _Reader) -> Settings:
+    on_spaces = env.text("SYSTEM") == "spaces"
+    data_dir = Path(env.text("STUDIO_DATA_DIR", "data"))
+    call_transport = env.text("STUDIO_CALL_TRANSPORT", "auto").lower()
+    if call_transport not in CALL_TRANSPORTS:
+        raise SettingsError(f"STUDIO_CALL_TRANSPORT must be one of {', '.join(CALL_TRANSPORTS)}")
+    api_secret = env.text("RUNWAYML_API_SECRET")
+    return Settings(
+        api_secret=api_secret,
+        base_url=env.text("RUNWAYML_BASE_URL", RUNWAY_DEFAULT_BASE_URL).rstrip("/"),
+        host=env.text("GRADIO_SERVER_NAME", "0.0.0.0" if on_spaces else "127.0.0.1"),
+        port=env.integer("GRADIO_SERVER_PORT", 7860, minimum=1, maximum=65535),
+        on_spaces=on_spaces,
+        data_dir=data_dir,
+        max_live_sessions=env.integer("STUDIO_MAX_LIVE_SESSIONS", 3, minimum=1),
+        sessions_per_client_per_hour=env.integer("STUDIO_SESSIONS_PER_CLIENT_PER_HOUR", 10, minimum=1),
+        daily_session_cap=env.integer("STUDIO_DAILY_SESSION_CAP", 100, minimum=1),
+        allowed_avatars=frozenset(_split(env.text("STUDIO_ALLOWED_AVATARS", ""))),
+        auth_users=_parse_auth(env.text("STUDIO_AUTH", "")),
+        trust_proxy_headers=env.flag("STUDIO_TRUST_PROXY_HEADERS", on_spaces),
+        session_deadline=env.number("STUDIO_SESSION_DEADLINE", 90.0, minimum=1.0),
+        default_max_duration=env.integer("STUDIO_MAX_DURATION", 300, minimum=10, maximum=300),
+        refresh_interval=env.number("STUDIO_REFRESH_INTERVAL", 2.0, minimum=0.1),
+        call_transport=call_transport,
+        credits_per_minute=env.number("STUDIO_CREDITS_PER_MINUTE", 20.0),
+        usd_per_credit=env.number("STUDIO_USD_PER_CREDIT", 0.01),
+        simulator=SimulatorSettings(
+            ready_delay=env.number("STUDIO_SIM_READY_DELAY", 1.0),
+            concurrency=env.integer("STUDIO_SIM_CONCURRENCY", 3, minimum=1),
+            daily_limit=env.integer("STUDIO_SIM_DAILY_LIMIT", 1000, minimum=1),
+            no_participant_timeout=env.number("STUDIO_SIM_NO_PARTICIPANT_TIMEOUT", 20.0, minimum=1.0),
+            avatar_delay=env.number("STUDIO_SIM_AVATAR_DELAY", 2.0),
+            livekit_url=env.text("STUDIO_SIM_LIVEKIT_URL"),
+            state_file=Path(env.text("STUDIO_SIM_STATE_FILE", str(data_dir / "simulator-state.json"))),
+        ),
+    )
+
+
+def _split(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _parse_auth(raw: str) -> tuple[tuple[str, str], ...]:
+    users = []
+    for pair in _split(raw):
+        user, sep, password = pair.partition(":")
+        if not sep or not user or not password:
+            raise SettingsError("STUDIO_AUTH must look like 'user:password,other:password'")
+        users.append((user, password))
+    return tuple(users)

@@ -1,0 +1,190 @@
+"""The session broker: create → poll → consume → credentials for the browser.
+
+Polling is adaptive: one look straight after create, then quick looks around the usual ~1 s
+provisioning time, backing off after that; a session waiting for a free slot (`queued` after the
+first look) is polled slowly. Whatever ends the wait early (deadline, the caller going away, a
+failure) cancels the session upstream so nothing is left queued or billed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from studio.clock import SystemClock
+from studio.errors import StudioError
+from studio.guards import Guards
+from studio.ledger import Ledger
+from studio.runway import PRESET_AVATARS, Credentials, RunwayGateway, SessionSnapshot
+
+# Seconds between polls: a first look, then dense looks from 0.75 s to ~1.6 s, then backing off.
+POLL_INTERVALS: tuple[float, ...] = (0.5, 0.25) + (0.1,) * 8 + (0.25,) * 4 + (0.5,) * 4 + (1.0,) * 4
+POLL_CEILING = 2.0
+QUEUED_INTERVAL = 1.0
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+_FAILURE_WORDS = {
+    "TALKING_AVATAR.NO_PARTICIPANT": "Nobody joined the call in time, so Runway closed the session.",
+}
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    avatar_id: str
+    max_duration: int
+    personality: str | None = None
+    start_script: str | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def overrides(self) -> dict[str, object]:
+        chosen = {"personality": self.personality, "startScript": self.start_script}
+        return {k: v for k, v in chosen.items() if v} | {"maxDuration": self.max_duration}
+
+
+def poll_intervals() -> Iterator[float]:
+    return itertools.chain(POLL_INTERVALS, itertools.repeat(POLL_CEILING))
+
+
+def explain_failure(snapshot: SessionSnapshot) -> str:
+    known = _FAILURE_WORDS.get(snapshot.failure_code or "")
+    return known or f"Runway could not start the session: {snapshot.failure or 'no reason given'}."
+
+
+class SessionBroker:
+    def __init__(
+        self,
+        gateway: RunwayGateway,
+        ledger: Ledger,
+        guards: Guards,
+        clock: SystemClock,
+        *,
+        mode: str,
+        deadline: float,
+    ) -> None:
+        self.gateway, self.ledger, self.guards, self.clock = gateway, ledger, guards, clock
+        self.mode, self.deadline = mode, deadline
+        self.in_flight: set[str] = set()  # request ids this broker is polling (the refresher skips them)
+
+    async def start(self, request: SessionRequest, client_id: str) -> Credentials:
+        """Run a session request to credentials, or raise a `StudioError` with the ledger updated."""
+        self.guards.check(request.avatar_id, client_id)
+        await self._check_avatar_ready(request.avatar_id)
+        rid = request.request_id
+        self.ledger.open_request(
+            rid, avatar_id=request.avatar_id, client_id=client_id, mode=self.mode,
+            max_duration=request.max_duration, overrides=request.overrides(), at=self.clock.now(),
+        )
+        self.in_flight.add(rid)
+        session_id: str | None = None
+        try:
+            session_id = await self.gateway.create_session(
+                request.avatar_id, max_duration=request.max_duration,
+                personality=request.personality, start_script=request.start_script,
+            )
+            self.ledger.attach_session(rid, session_id, self.clock.now())
+            ready = await self._wait_until_ready(rid, session_id)
+            credentials = await self._consume(rid, ready)
+            self.ledger.record_consumed(rid, self.clock.now())
+            return credentials
+        except asyncio.CancelledError:
+            await asyncio.shield(self._abandon(rid, session_id, StudioError(
+                "client_gone", "The caller left before the session was ready.", 499)))
+            raise
+        except StudioError as error:
+            await self._abandon(rid, session_id, error)
+            raise
+        finally:
+            self.in_flight.discard(rid)
+
+    async def cancel(self, any_id: str) -> dict:
+        """Cancel a session the studio started (the Sessions tab's Cancel, the browser's hang-up)."""
+        row = self.ledger.get(any_id)
+        if row is None:
+            raise StudioError("not_found", "The studio has no session with that id.", 404)
+        if row["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+            return row
+        if row["session_id"]:
+            await self.gateway.cancel_session(row["session_id"])
+        self.ledger.record_status(row["request_id"], "CANCELLED", self.clock.now(),
+                                  failure="Cancelled from the studio.", failure_code="cancelled")
+        return self.ledger.get(row["request_id"]) or row
+
+    async def _check_avatar_ready(self, avatar_id: str) -> None:
+        """Refuse a custom avatar that cannot take calls before a session is paid for."""
+        if avatar_id in PRESET_AVATARS:
+            return
+        try:
+            avatar = await self.gateway.get_avatar(avatar_id)
+        except StudioError as error:
+            if error.code == "not_found":
+                raise StudioError("avatar_not_found", "There is no character with that id.", 404) from error
+            raise
+        if avatar["status"] == "PROCESSING":
+            raise StudioError("avatar_not_ready", "This character is still being processed. Try again in a moment.", 409)
+        if avatar["status"] == "FAILED":
+            reason = avatar.get("failure_reason") or "processing failed"
+            raise StudioError("avatar_failed", f"This character cannot take calls: {reason}", 409)
+
+    async def _wait_until_ready(self, rid: str, session_id: str) -> SessionSnapshot:
+        started = self.clock.now()
+        intervals = poll_intervals()
+        first = True
+        while True:
+            snapshot = await self.gateway.retrieve_session(session_id)
+            self.ledger.record_status(rid, snapshot.status, self.clock.now(), queued=snapshot.queued,
+                                      duration=snapshot.duration, failure=snapshot.failure,
+                                      failure_code=snapshot.failure_code)
+            if snapshot.status == "READY":
+                return snapshot
+            if snapshot.terminal:
+                raise _ended_early(snapshot)
+            # Runway marks almost every session queued on the first look; later it means "no slot".
+            waiting_for_slot = snapshot.queued and not first
+            wait = QUEUED_INTERVAL if waiting_for_slot else next(intervals)
+            if waiting_for_slot:
+                intervals = poll_intervals()  # provisioning starts afresh once a slot frees
+            first = False
+            if self.clock.now() + wait - started > self.deadline:
+                raise StudioError(
+                    "provisioning_timeout",
+                    f"The session was not ready within {self.deadline:g} s"
+                    + (" (still waiting for a free slot)." if snapshot.queued else "."),
+                    504,
+                )
+            await self.clock.sleep(wait)
+
+    async def _consume(self, rid: str, ready: SessionSnapshot) -> Credentials:
+        if not ready.session_key:
+            raise StudioError("consume_failed", "Runway reported the session ready without a key.", 502)
+        try:
+            return await self.gateway.consume(ready.id, ready.session_key, ready.expires_at)
+        except StudioError as error:
+            raise StudioError(
+                "consume_failed",
+                f"Could not collect the call credentials from Runway: {error.message}",
+                error.status if error.status >= 500 else 502,
+            ) from error
+
+    async def _abandon(self, rid: str, session_id: str | None, error: StudioError) -> None:
+        """Cancel upstream if the session may still be alive, then record why it ended."""
+        row = self.ledger.get(rid)
+        alive = row is not None and row["status"] in ("NOT_READY", "READY", "RUNNING")
+        if session_id and alive:
+            try:
+                await self.gateway.cancel_session(session_id)
+            except StudioError:
+                pass  # the refresher keeps following the session until it ends upstream
+        self.ledger.fail_request(rid, error.code, error.message, self.clock.now())
+
+
+def _ended_early(snapshot: SessionSnapshot) -> StudioError:
+    if snapshot.status == "FAILED":
+        return StudioError("session_failed", explain_failure(snapshot), 502)
+    if snapshot.status == "CANCELLED":
+        return StudioError("session_cancelled", "The session was cancelled before it was ready.", 409)
+    return StudioError("session_ended", "The session ended before the call could start.", 409)
