@@ -15,6 +15,9 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from components.avatar_call import STATIC_DIR, STATIC_ROUTE
 
 from pages import placeholder, shell
 from pages.context import PageContext
@@ -80,6 +83,7 @@ def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:
     not_found_as_json(api)
     api.include_router(build_health_router(studio))
     api.include_router(build_router(studio, access))
+    api.mount(STATIC_ROUTE, StaticFiles(directory=STATIC_DIR), name="studio-static")
 
     demo = build_ui(PageContext(studio=studio))
     demo.queue(default_concurrency_limit=16)

@@ -29,6 +29,7 @@ from studio.errors import StudioError
 from studio.ledger import CLIENT_EVENTS
 from studio.runway import PRESET_AVATARS
 from studio.sessions import REQUEST_ID, SessionRequest
+from studio.thumbnails import placeholder_svg
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _DISCONNECT_CHECK = 0.25
@@ -124,6 +125,21 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
     @router.post("/api/sessions/{session_id}/cancel")
     async def cancel_session(session_id: str) -> dict:
         return await studio.broker.cancel(session_id)
+
+    @router.get("/api/avatars/{avatar_id}/image")
+    async def avatar_image(avatar_id: str) -> Response:
+        """The character's picture, served by the studio (presets get a generated card)."""
+        if avatar_id in PRESET_AVATARS:
+            return Response(placeholder_svg(PRESET_AVATARS[avatar_id]), media_type="image/svg+xml",
+                            headers={"Cache-Control": "max-age=86400"})
+        if not UUID.match(avatar_id):
+            raise StudioError("unknown_avatar", "Unknown character.", 404)
+        avatar = await studio.gateway.get_avatar(avatar_id)
+        url = avatar.get("processed_image_uri") or avatar.get("reference_image_uri")
+        if not url:
+            raise StudioError("image_unavailable", "This character has no image yet.", 404)
+        data, kind = await studio.images.fetch(url)
+        return Response(data, media_type=kind, headers={"Cache-Control": "max-age=300"})
 
     @router.post("/api/sessions/{session_id}/simulate", status_code=204)
     async def simulate(session_id: str, request: Request) -> Response:

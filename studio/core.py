@@ -18,6 +18,7 @@ from studio.ledger import Ledger
 from studio.refresher import Refresher
 from studio.runway import RunwayGateway
 from studio.sessions import SessionBroker
+from studio.thumbnails import ImageCache
 from studio.simulation import SimulatedCalls, simulator_api_key, start_embedded
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Studio:
         self.gateway: RunwayGateway | None = None
         self.broker: SessionBroker | None = None
         self.refresher: Refresher | None = None
+        self.images = ImageCache()  # character images, fetched server-side for the browser
         self._salt = _client_salt(settings)
 
     @property

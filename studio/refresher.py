@@ -71,7 +71,8 @@ class Refresher:
                 await self.refresh_once()
             except Exception:  # keep refreshing whatever one round did
                 log.exception("session refresh round failed")
-            await self.clock.sleep(self.interval)
+            # Paced in real time even under a test's FakeClock, which must only move when told.
+            await asyncio.sleep(self.interval)
 
     async def _refresh(self, row: dict[str, Any]) -> None:
         async with self._limit:

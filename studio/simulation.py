@@ -32,7 +32,7 @@ def start_embedded(settings: SimulatorSettings, clock: Any = None) -> Any:
         daily_limit=settings.daily_limit,
         no_participant_timeout=settings.no_participant_timeout,
         avatar_delay=settings.avatar_delay,
-        state_file=settings.state_file,
+        state_file=str(settings.state_file) if settings.state_file else None,
         **({"livekit_url": settings.livekit_url} if settings.livekit_url else {}),
     )
     if settings.state_file:

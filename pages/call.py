@@ -1,0 +1,113 @@
+"""Call tab: talk to any character, with per-call overrides and the code to do the same elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from components.avatar_call import AvatarCall, call_config
+from pages.context import PageContext
+from studio.errors import StudioError
+from studio.rehearsal import rehearsal_script
+from studio.runway import PRESET_AVATARS
+from studio.snippets import python_snippet, react_snippet
+
+TRANSPORT_NOTE = {
+    "simulated": "**Simulated call** on the local simulator: the session really runs (READY → RUNNING → "
+                 "COMPLETED) and lands in the ledger, while the character's side is a scripted rehearsal.",
+    "livekit": "**Live call** through Runway's `@runwayml/avatars-react` SDK. Allow the microphone when asked; "
+               "the camera stays off unless you turn it on.",
+}
+
+
+def build(ctx: PageContext) -> None:
+    studio = ctx.studio
+    transport = studio.settings.effective_call_transport()
+    default_duration = studio.settings.default_max_duration
+
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=300):
+            avatar = gr.Dropdown(label="Character", choices=_preset_choices(), value="music-superstar",
+                                 allow_custom_value=False, elem_id="call-avatar")
+            gr.Markdown(TRANSPORT_NOTE[transport])
+            with gr.Accordion("Overrides for this call", open=False):
+                personality = gr.Textbox(label="Personality", lines=4, max_length=10_000,
+                                         placeholder="Leave empty to use the character's own personality")
+                start_script = gr.Textbox(label="Start script", lines=2, max_length=2_000,
+                                          placeholder="What the character says first; empty = its own")
+                max_duration = gr.Slider(label="Max duration (seconds)", minimum=10, maximum=default_duration,
+                                         step=5, value=default_duration)
+        with gr.Column(scale=2, min_width=480):
+            first = _config("music-superstar", _preset_details("music-superstar"), transport, "", "",
+                            default_duration)
+            call = AvatarCall(value=first, elem_id="avatar-call")
+    with gr.Accordion("Use this character in your app", open=False):
+        gr.Markdown("A React component that calls a server route of yours, and that route in Python. "
+                    "The API key stays on your server.")
+        react_code = gr.Code(language="javascript", label="React (browser)", interactive=False)
+        python_code = gr.Code(language="python", label="Python (server route)", interactive=False)
+
+    ctx.shared["call_avatar"] = avatar
+    inputs = [avatar, personality, start_script, max_duration]
+
+    async def configure(avatar_id: str, personality_text: str, script_text: str, duration: float):
+        details = await _avatar_details(studio, avatar_id)
+        config = _config(avatar_id, details, transport, personality_text, script_text, duration)
+        return config, react_snippet(avatar_id), python_snippet(avatar_id, int(duration))
+
+    async def refresh_choices(current: str):
+        choices = _preset_choices() + await _custom_choices(studio)
+        known = {value for _, value in choices}
+        return gr.Dropdown(choices=choices, value=current if current in known else "music-superstar")
+
+    for control in inputs:
+        control.change(configure, inputs, [call, react_code, python_code], show_progress="hidden",
+                       api_name=False)
+    ctx.tab_objects["call"].select(refresh_choices, avatar, avatar, show_progress="hidden", api_name=False)
+    gr.on([ctx.tab_objects["call"].select], configure, inputs, [call, react_code, python_code],
+          show_progress="hidden", api_name=False)
+
+
+def _preset_choices() -> list[tuple[str, str]]:
+    return [(f"{name} (preset: {preset_id})", preset_id) for preset_id, name in PRESET_AVATARS.items()]
+
+
+async def _custom_choices(studio: Any) -> list[tuple[str, str]]:
+    try:
+        avatars = await studio.gateway.list_avatars()
+    except StudioError as error:
+        gr.Warning(f"Could not list your characters: {error.message}")
+        return []
+    return [(f"{a['name']} (custom)", a["id"]) for a in avatars if a.get("status") == "READY"]
+
+
+def _config(avatar_id: str, details: dict[str, Any], transport: str, personality: str, script: str,
+            duration: float) -> str:
+    personality, script = personality.strip(), script.strip()
+    return call_config(
+        avatarId=avatar_id,
+        avatarName=details["name"],
+        avatarImageUrl=f"/api/avatars/{avatar_id}/image",
+        transport=transport,
+        maxDuration=int(duration),
+        personality=personality or None,
+        startScript=script or None,
+        transcriptScript=rehearsal_script(details["name"], personality or details["personality"],
+                                          script or details["start_script"]),
+    )
+
+
+def _preset_details(avatar_id: str) -> dict[str, Any]:
+    return {"name": PRESET_AVATARS[avatar_id], "personality": None, "start_script": None}
+
+
+async def _avatar_details(studio: Any, avatar_id: str) -> dict[str, Any]:
+    if avatar_id in PRESET_AVATARS:
+        return _preset_details(avatar_id)
+    try:
+        avatar = await studio.gateway.get_avatar(avatar_id)
+    except StudioError:
+        return {"name": "Character", "personality": None, "start_script": None}
+    return {"name": avatar["name"], "personality": avatar.get("personality"),
+            "start_script": avatar.get("start_script")}

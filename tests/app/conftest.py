@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app import build_app
+from studio.clock import FakeClock
+from tests.support import studio_settings
+
+
+class Harness:
+    """A studio app on the embedded simulator, driven by a FakeClock."""
+
+    def __init__(self, client: TestClient, clock: FakeClock) -> None:
+        self.client, self.clock = client, clock
+        self.studio = client.app.state.studio
+        self.sim = httpx.Client(base_url=self.studio.simulator.base_url, timeout=10)
+
+    def start_call(self, avatar: str = "music-superstar", **extra: Any) -> httpx.Response:
+        return self.client.post("/api/avatar/session", json={"avatarId": avatar, **extra})
+
+    def sim_state(self) -> dict[str, Any]:
+        return self.sim.get("/_simulator/state").json()
+
+    def upstream_requests(self, key: str | None = None) -> int:
+        counts = self.sim_state()["requests"]
+        return counts.get(key, 0) if key else sum(counts.values())
+
+    def fault(self, **fault: Any) -> None:
+        self.sim.post("/_simulator/faults", json=fault).raise_for_status()
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    def ledger_rows(self) -> list[dict[str, Any]]:
+        return self.studio.ledger.list(limit=None)
+
+
+@contextlib.contextmanager
+def harness_for(tmp_path, **env: str) -> Iterator[Harness]:
+    clock = FakeClock()
+    app = build_app(studio_settings(tmp_path / "data", **env), clock=clock)
+    with TestClient(app) as client:
+        yield Harness(client, clock)
+
+
+@pytest.fixture
+def harness(tmp_path) -> Iterator[Harness]:
+    with harness_for(tmp_path, STUDIO_MAX_LIVE_SESSIONS="50", STUDIO_SESSIONS_PER_CLIENT_PER_HOUR="100") as h:
+        yield h
