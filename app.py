@@ -22,7 +22,7 @@ from components.avatar_call import STATIC_DIR, STATIC_ROUTE
 from pages import placeholder, shell
 from pages.context import PageContext
 from server.auth import Access
-from server.routes import build_health_router, build_router, install_error_handlers, not_found_as_json
+from server.routes import build_health_router, build_router, install_error_handlers
 from studio.config import Settings, load_settings
 from studio.core import Studio
 
@@ -80,7 +80,6 @@ def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:
     api = FastAPI(title="Character Studio", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     api.state.studio = studio
     install_error_handlers(api)
-    not_found_as_json(api)
     api.include_router(build_health_router(studio))
     api.include_router(build_router(studio, access))
     api.mount(STATIC_ROUTE, StaticFiles(directory=STATIC_DIR), name="studio-static")

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from server.auth import Access
 from server.validation import read_json
@@ -155,6 +155,15 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
         await studio.refresher.refresh_once()
         return Response(status_code=204)
 
+    @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                      include_in_schema=False)
+    async def unknown_api_route(request: Request, rest: str) -> None:
+        """Answer unknown /api paths here, in JSON, instead of letting the Gradio mount at "/" do it."""
+        for route in router.routes:
+            if route.matches(request.scope)[0] == Match.PARTIAL:
+                raise StudioError("method_not_allowed", f"{request.method} is not allowed on this route.", 405)
+        raise StudioError("not_found", "No such route.", 404)
+
     return router
 
 
@@ -242,17 +251,3 @@ def _progress(row: dict[str, Any]) -> dict[str, Any]:
     if row["failure_code"]:
         progress |= {"error": row["failure"], "code": row["failure_code"]}
     return progress
-
-
-def not_found_as_json(app: FastAPI) -> None:
-    """Unknown /api paths answer in the same JSON error shape as everything else."""
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/api/"):
-            words = {404: "No such route.", 405: "That method is not allowed on this route."}
-            return JSONResponse({"error": words.get(error.status_code, str(error.detail)),
-                                 "code": "not_found" if error.status_code == 404 else "method_not_allowed"},
-                                status_code=error.status_code)
-        from fastapi.exception_handlers import http_exception_handler
-        return await http_exception_handler(request, error)
