@@ -92,7 +92,7 @@ def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:
         auth_message="Sign in to Character Studio." if settings.auth_users else None,
         footer_links=[],
     )
-    access.gradio_app = next(r.app for r in app.routes if isinstance(r, Mount))
+    access.gradio_app = next(r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, gr.routes.App))
     return app
 
 

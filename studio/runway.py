@@ -15,6 +15,8 @@ Retry policy, call by call (the SDK sends no idempotency key):
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +50,27 @@ VOICE_PRESETS: tuple[str, ...] = (
 TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 MODEL = "gwm1_avatars"
 _REQUEST_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+# Anything that looks like an API key, a session key or a bearer credential.
+_SECRET = re.compile(r"(key_[0-9a-fA-F]{8,}|stk_[\w.-]+|Bearer\s+[\w.~+/=-]+)")
+_SDK_LOGGERS = ("runwayml", "runwayml._base_client", "runwayml._response")
+
+
+class RedactSecrets(logging.Filter):
+    """Blank keys out of log records: the SDK's debug log prints request headers verbatim."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _SECRET.search(message):
+            record.msg, record.args = _SECRET.sub("[redacted]", message), None
+        return True
+
+
+def redact_sdk_logs() -> None:
+    for name in _SDK_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
 
 
 @dataclass(frozen=True)
@@ -102,6 +125,7 @@ class RunwayGateway:
 
     def __init__(self, api_key: str, base_url: str, *, timeout: httpx.Timeout = _REQUEST_TIMEOUT):
         self.base_url = base_url
+        redact_sdk_logs()
         self._client = AsyncRunwayML(api_key=api_key, base_url=base_url, timeout=timeout)
         self._once = self._client.with_options(max_retries=0)
 
