@@ -1,0 +1,82 @@
+"""Kill the studio with SIGKILL mid-call, start it again: the ledger is intact and every open
+session is carried to its final state."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+
+
+def start_app(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_PORT": str(port), "STUDIO_DATA_DIR": str(data_dir),
+        "STUDIO_SIM_READY_DELAY": "0.1", "STUDIO_SIM_NO_PARTICIPANT_TIMEOUT": "2",
+        "STUDIO_REFRESH_INTERVAL": "0.2", "STUDIO_MAX_LIVE_SESSIONS": "10",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    env.pop("RUNWAYML_API_SECRET", None)
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("the app did not start")
+
+
+def wait_until_all_terminal(base: str, timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = httpx.get(f"{base}/api/sessions").json()["sessions"]
+        if all(r["status"] in TERMINAL for r in rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.2)
+
+
+def test_sigkill_mid_call_then_restart(tmp_path):
+    data, port = tmp_path / "data", free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = start_app(data, port)
+    try:
+        ids = [httpx.post(f"{base}/api/avatar/session", json={"avatarId": "cat-character"}, timeout=30)
+               .json()["sessionId"] for _ in range(3)]
+        httpx.post(f"{base}/api/sessions/{ids[0]}/simulate", json={"action": "join"}).raise_for_status()
+        statuses = {r["session_id"]: r["status"] for r in httpx.get(f"{base}/api/sessions").json()["sessions"]}
+        assert statuses[ids[0]] == "RUNNING" and statuses[ids[1]] == "READY"
+    finally:
+        app.send_signal(signal.SIGKILL)
+        app.wait(timeout=10)
+
+    with sqlite3.connect(data / "ledger.sqlite3") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 3
+
+    app = start_app(data, port)
+    try:
+        httpx.post(f"{base}/api/sessions/{ids[0]}/simulate", json={"action": "leave"}).raise_for_status()
+        rows = {r["session_id"]: r for r in wait_until_all_terminal(base)}
+    finally:
+        app.terminate()
+        app.wait(timeout=10)
+    assert set(rows) == set(ids)
+    assert rows[ids[0]]["status"] == "COMPLETED" and rows[ids[0]]["duration"] is not None
+    for session_id in ids[1:]:
+        assert rows[session_id]["status"] == "FAILED"
+        assert rows[session_id]["failure_code"] == "TALKING_AVATAR.NO_PARTICIPANT"
