@@ -1,8 +1,8 @@
 """The session broker: create → poll → consume → credentials for the browser.
 
-Polling is adaptive: one look straight after create, then quick looks around the usual ~1 s
-provisioning time, backing off after that; a session waiting for a free slot (`queued` after the
-first look) is polled slowly. Whatever ends the wait early (deadline, the caller going away, a
+Polling is adaptive: one look straight after create, then a few quick looks around the time
+provisioning usually takes (learned from recent sessions), backing off after that; a session
+waiting for a free slot (`queued` after the first look) is polled slowly. Whatever ends the wait early (deadline, the caller going away, a
 failure) cancels the session upstream so nothing is left queued or billed.
 """
 
@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import statistics
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -21,8 +23,11 @@ from studio.guards import Guards
 from studio.ledger import Ledger
 from studio.runway import PRESET_AVATARS, Credentials, RunwayGateway, SessionSnapshot
 
-# Seconds between polls: a first look, then dense looks from 0.75 s to ~1.6 s, then backing off.
-POLL_INTERVALS: tuple[float, ...] = (0.5, 0.25) + (0.1,) * 8 + (0.25,) * 4 + (0.5,) * 4 + (1.0,) * 4
+# Polling: a first look straight after create, then looks clustered around when provisioning
+# usually ends (learned from recent sessions), then backing off. Offsets are seconds since
+# provisioning began.
+DEFAULT_PROVISIONING = 1.0  # Runway's typical 0.7–2 s, before the studio has seen any session
+CLUSTER_STEPS: tuple[float, ...] = (0.05,) * 6 + (0.1,) * 4 + (0.25,) * 4 + (0.5,) * 4
 POLL_CEILING = 2.0
 QUEUED_INTERVAL = 1.0
 
@@ -46,8 +51,30 @@ class SessionRequest:
         return {k: v for k, v in chosen.items() if v} | {"maxDuration": self.max_duration}
 
 
-def poll_intervals() -> Iterator[float]:
-    return itertools.chain(POLL_INTERVALS, itertools.repeat(POLL_CEILING))
+class ProvisioningEstimate:
+    """The median of recent provisioning times, so polls land just when a session turns READY."""
+
+    def __init__(self, default: float = DEFAULT_PROVISIONING, window: int = 20) -> None:
+        self.default = default
+        self._samples: deque[float] = deque(maxlen=window)
+
+    def expected(self) -> float:
+        return statistics.median(self._samples) if self._samples else self.default
+
+    def observe(self, last_not_ready: float, first_ready: float) -> None:
+        """READY happened between the last NOT_READY look and the first READY look: take the middle."""
+        self._samples.append(min(30.0, max(0.0, (last_not_ready + first_ready) / 2)))
+
+
+def poll_offsets(expected: float, *, first_look: bool = True) -> Iterator[float]:
+    """When to look, in seconds since provisioning began."""
+    if first_look:
+        yield 0.0
+    offset = max(0.05, expected + CLUSTER_STEPS[0] / 2)  # just after the usual READY moment
+    yield offset
+    for step in itertools.chain(CLUSTER_STEPS, itertools.repeat(POLL_CEILING)):
+        offset += step
+        yield offset
 
 
 def explain_failure(snapshot: SessionSnapshot) -> str:
@@ -69,6 +96,7 @@ class SessionBroker:
         self.gateway, self.ledger, self.guards, self.clock = gateway, ledger, guards, clock
         self.mode, self.deadline = mode, deadline
         self.in_flight: set[str] = set()  # request ids this broker is polling (the refresher skips them)
+        self.provisioning = ProvisioningEstimate()
 
     async def start(self, request: SessionRequest, client_id: str) -> Credentials:
         """Run a session request to credentials, or raise a `StudioError` with the ledger updated."""
@@ -131,25 +159,31 @@ class SessionBroker:
             raise StudioError("avatar_failed", f"This character cannot take calls: {reason}", 409)
 
     async def _wait_until_ready(self, rid: str, session_id: str) -> SessionSnapshot:
-        started = self.clock.now()
-        intervals = poll_intervals()
-        first = True
+        started = began = self.clock.now()  # `began`: when provisioning (re)started
+        offsets = poll_offsets(self.provisioning.expected())
+        last_not_ready, first = 0.0, True
         while True:
             snapshot = await self.gateway.retrieve_session(session_id)
-            self.ledger.record_status(rid, snapshot.status, self.clock.now(), queued=snapshot.queued,
+            now = self.clock.now()
+            self.ledger.record_status(rid, snapshot.status, now, queued=snapshot.queued,
                                       duration=snapshot.duration, failure=snapshot.failure,
                                       failure_code=snapshot.failure_code)
             if snapshot.status == "READY":
+                self.provisioning.observe(last_not_ready - began, now - began)
                 return snapshot
             if snapshot.terminal:
                 raise _ended_early(snapshot)
+            last_not_ready = now
             # Runway marks almost every session queued on the first look; later it means "no slot".
             waiting_for_slot = snapshot.queued and not first
-            wait = QUEUED_INTERVAL if waiting_for_slot else next(intervals)
-            if waiting_for_slot:
-                intervals = poll_intervals()  # provisioning starts afresh once a slot frees
             first = False
-            if self.clock.now() + wait - started > self.deadline:
+            if waiting_for_slot:
+                wait = QUEUED_INTERVAL
+                began = now  # provisioning starts afresh once a slot frees, after this look
+                offsets = poll_offsets(self.provisioning.expected(), first_look=False)
+            else:
+                wait = max(0.0, began + next(offsets) - now)
+            if now + wait - started > self.deadline:
                 raise StudioError(
                     "provisioning_timeout",
                     f"The session was not ready within {self.deadline:g} s"
