@@ -1,0 +1,84 @@
+"""``python -m simulator --port 8900``: a standalone Runway API simulator."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Sequence
+
+from .app import create_app
+from .config import SimConfig
+from .server import bind_socket, make_server, url_for
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m simulator", description="Local Runway API simulator"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
+    p.add_argument("--port", type=int, default=8900, help="port (0 picks a free one)")
+    p.add_argument(
+        "--ready-delay", type=float, help="seconds from provisioning to READY (default 1)"
+    )
+    p.add_argument(
+        "--concurrency", type=int, help="live sessions before new ones queue (default 3)"
+    )
+    p.add_argument(
+        "--daily-limit", type=int, help="session creates per UTC day before 429 (default 1000)"
+    )
+    p.add_argument(
+        "--no-participant-timeout",
+        type=float,
+        help="seconds a READY session waits for a join before FAILED (default 20)",
+    )
+    p.add_argument("--avatar-delay", type=float, help="avatar/voice processing seconds (default 2)")
+    p.add_argument("--credits", type=int, help="starting credit balance (default 10000)")
+    p.add_argument(
+        "--livekit-url", help="url returned by consume (default wss://livekit.simulator.invalid)"
+    )
+    p.add_argument(
+        "--state", metavar="FILE", help="persist state to FILE (JSON) and reload it at start"
+    )
+    p.add_argument(
+        "--tier1", action="store_true", help="Runway tier 1: concurrency 1, daily limit 50"
+    )
+    p.add_argument("--log-level", default="warning", help="uvicorn log level")
+    return p.parse_args(argv)
+
+
+def config_from_args(args: argparse.Namespace) -> SimConfig:
+    config = SimConfig.tier1() if args.tier1 else SimConfig()
+    flags = {
+        "ready_delay": args.ready_delay,
+        "concurrency": args.concurrency,
+        "daily_limit": args.daily_limit,
+        "no_participant_timeout": args.no_participant_timeout,
+        "avatar_delay": args.avatar_delay,
+        "credit_balance": args.credits,
+        "livekit_url": args.livekit_url,
+        "state_file": args.state,
+    }
+    return config.updated({k: v for k, v in flags.items() if v is not None})  # explicit flags win
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = config_from_args(args)
+    app = create_app(config)
+    sock = bind_socket(args.host, args.port)
+    base_url = url_for(args.host, sock.getsockname()[1])
+    print(f"Runway simulator listening on {base_url}", flush=True)
+    print(f"  export RUNWAYML_BASE_URL={base_url}", flush=True)
+    print(
+        f"  concurrency={config.concurrency} daily_limit={config.daily_limit} "
+        f"ready_delay={config.ready_delay}s state={config.state_file or '-'}",
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop it
+        make_server(app, args.log_level).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Simulator settings. Every behaviour the reference marks as a guess is a field here."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_LIVEKIT_URL = "wss://livekit.simulator.invalid"
+RUNWAY_VERSION = "2024-11-06"
+
+
+@dataclass
+class SimConfig:
+    # Timing (seconds of clock time).
+    ready_delay: float = 1.0  # NOT_READY (with a slot) -> READY
+    no_participant_timeout: float = 20.0  # READY/consumed without a join -> FAILED
+    avatar_delay: float = 2.0  # avatar and custom-voice processing time
+    # Tier limits; None means "no limit" (shown as null in GET /v1/organization).
+    concurrency: int | None = 3  # live sessions before new ones queue
+    daily_limit: int | None = 1000  # session creates per UTC day before 429
+    max_monthly_credit_spend: int = 10_000
+    # Credits and billing (third-party measurements: 2 at consume, 2 per 6 s running).
+    credit_balance: int = 10_000
+    consume_credits: int = 2
+    running_credits: int = 2
+    billing_interval: float = 6.0
+    # Consume credentials.
+    livekit_url: str | None = None  # None -> DEFAULT_LIVEKIT_URL
+    # Persistence.
+    state_file: str | None = None
+    # Auth: with api_key set only that key is accepted; otherwise any key_<128 hex>.
+    api_key: str | None = None
+    require_version_header: bool = True
+    # Status codes for behaviour the reference could only guess.
+    version_error_status: int = 400
+    consume_conflict_status: int = 409  # second consume
+    consume_not_ready_status: int = 409  # consume on a session that is not READY
+    delete_terminal_status: int = 404  # DELETE on COMPLETED/FAILED/CANCELLED
+    insufficient_credits_status: int = 400
+    unknown_avatar_status: int = 400  # session create with an unknown avatarId
+    avatar_not_ready_status: int = 400  # session create with a PROCESSING/FAILED avatar
+    unknown_reference_status: int = 400  # unknown documentIds / voice id / runway:// URI
+    daily_limit_status: int = 429
+    # Uploads.
+    upload_ttl: float = 24 * 3600.0
+    min_upload_bytes: int = 512
+    max_upload_bytes: int = 200 * 1024 * 1024
+    # Realism knobs.
+    first_poll_queued: bool = True  # first GET of every session shows queued: true
+    extra: dict[str, Any] = field(default_factory=dict)  # reserved, kept in snapshots
+
+    @classmethod
+    def tier1(cls, **overrides: Any) -> SimConfig:
+        """Runway's tier 1: one live session, 50 creates a day."""
+        return cls(**{"concurrency": 1, "daily_limit": 50, **overrides})
+
+    @property
+    def effective_livekit_url(self) -> str:
+        return self.livekit_url or DEFAULT_LIVEKIT_URL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {to_camel(k): v for k, v in dataclasses.asdict(self).items()}
+
+    def updated(self, changes: dict[str, Any]) -> SimConfig:
+        """A copy with ``changes`` applied; keys may be camelCase or snake_case.
+
+        Raises ValueError for unknown fields or values of the wrong type.
+        """
+        known = {f.name: f for f in dataclasses.fields(self)}
+        values: dict[str, Any] = {}
+        for key, value in changes.items():
+            name = to_snake(key)
+            if name not in known:
+                raise ValueError(f"Unknown config field: {key}")
+            values[name] = _coerce(name, value, getattr(self, name))
+        return dataclasses.replace(self, **values)
+
+
+_FLOAT_FIELDS = {
+    "ready_delay",
+    "no_participant_timeout",
+    "avatar_delay",
+    "billing_interval",
+    "upload_ttl",
+}
+_OPTIONAL_INT_FIELDS = {"concurrency", "daily_limit"}
+_OPTIONAL_STR_FIELDS = {"livekit_url", "state_file", "api_key"}
+
+
+def _coerce(name: str, value: Any, current: Any) -> Any:
+    if name in _FLOAT_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"{name} must be a non-negative number")
+        return float(value)
+    if name in _OPTIONAL_INT_FIELDS:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer or null")
+        return value
+    if name in _OPTIONAL_STR_FIELDS:
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{name} must be a string or null")
+        return value
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be a boolean")
+        return value
+    if isinstance(current, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} must be an integer")
+        return value
+    if isinstance(current, dict):
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} must be an object")
+        return value
+    return value
+
+
+def to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def to_snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

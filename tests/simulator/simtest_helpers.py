@@ -1,0 +1,120 @@
+"""Helpers shared by the simulator tests (imported from conftest and test modules)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import random
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from simulator import FakeClock
+from simulator.server import ServerHandle
+
+API_KEY = "key_" + "ab" * 64
+HEADERS = {"Authorization": f"Bearer {API_KEY}", "X-Runway-Version": "2024-11-06"}
+PRESET_AVATAR = {"type": "runway-preset", "preset_id": "influencer"}
+PRESET_VOICE = {"type": "runway-live-preset", "preset_id": "clara"}
+
+
+def face_png(size: int = 48, seed: int = 1) -> bytes:
+    """A noisy (non-flat) PNG: the simulator treats it as an image with a face."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (size, size))
+    image.putdata(
+        [(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(size * size)]
+    )
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def flat_bmp(size: int = 32) -> bytes:
+    """A single flat colour (uncompressed, so it is > 512 bytes): "no face"."""
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 180, 160)).save(out, format="BMP")
+    return out.getvalue()
+
+
+def data_uri(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+class Sim:
+    """Control-plane access over HTTP (what other engineers' tests would use)."""
+
+    def __init__(self, handle: ServerHandle, http: httpx.Client) -> None:
+        self.handle = handle
+        self.base_url = handle.base_url
+        self.simulator = handle.simulator
+        self.clock: FakeClock = handle.simulator.clock  # type: ignore[assignment]
+        self.http = http
+
+    # control plane ---------------------------------------------------------------
+    def control(self, path: str, body: Any = None, expect: int = 200) -> Any:
+        response = self.http.post(f"/_simulator/{path}", json=body)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def advance(self, seconds: float) -> None:
+        self.control("clock/advance", {"seconds": seconds})
+
+    def join(self, session_id: str, expect: int = 200) -> Any:
+        return self.control(f"sessions/{session_id}/join", expect=expect)
+
+    def leave(self, session_id: str, transcript: list[dict[str, Any]] | None = None) -> Any:
+        return self.control(
+            f"sessions/{session_id}/leave",
+            {"transcript": transcript} if transcript is not None else None,
+        )
+
+    def fault(self, **spec: Any) -> str:
+        return self.control("faults", spec)["id"]
+
+    def configure(self, **changes: Any) -> Any:
+        return self.control("config", changes)
+
+    def state(self) -> dict[str, Any]:
+        response = self.http.get("/_simulator/state")
+        assert response.status_code == 200
+        return response.json()
+
+    def requests(self, key: str) -> int:
+        return self.state()["requests"].get(key, 0)
+
+    # raw API access ----------------------------------------------------------------
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**HEADERS, **kwargs.pop("headers", {})}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    # composite steps -----------------------------------------------------------------
+    def ready_session(self, client: Any, **create: Any) -> tuple[str, str]:
+        """Create a preset session and bring it to READY; returns (id, sessionKey)."""
+        session_id = client.realtime_sessions.create(
+            model="gwm1_avatars", avatar=create.pop("avatar", PRESET_AVATAR), **create
+        ).id
+        self.advance(self.simulator.config.ready_delay)
+        ready = client.realtime_sessions.retrieve(session_id)
+        assert ready.status == "READY", ready
+        return session_id, ready.session_key
+
+
+def consume(client: Any, session_id: str, session_key: str) -> Any:
+    """The one-time consume through the SDK's generic post, as the reference shows."""
+    return client.with_options(max_retries=0).post(
+        f"/v1/realtime_sessions/{session_id}/consume",
+        cast_to=object,
+        body={},
+        options={"headers": {"Authorization": f"Bearer {session_key}"}},
+    )
+
+
+async def aconsume(client: Any, session_id: str, session_key: str) -> Any:
+    return await client.with_options(max_retries=0).post(
+        f"/v1/realtime_sessions/{session_id}/consume",
+        cast_to=object,
+        body={},
+        options={"headers": {"Authorization": f"Bearer {session_key}"}},
+    )
