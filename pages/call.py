@@ -53,7 +53,7 @@ def build(ctx: PageContext) -> None:
 
     async def configure(avatar_id: str, personality_text: str, script_text: str, duration: float):
         details = await _avatar_details(studio, avatar_id)
-        config = _config(avatar_id, details, transport, personality_text, script_text, duration)
+        config = _config(avatar_id, details, transport, personality_text, script_text, duration or default_duration)
         return config, react_snippet(avatar_id), python_snippet(avatar_id, int(duration))
 
     async def refresh_choices(current: str):
@@ -84,7 +84,7 @@ async def _custom_choices(studio: Any) -> list[tuple[str, str]]:
 
 def _config(avatar_id: str, details: dict[str, Any], transport: str, personality: str, script: str,
             duration: float) -> str:
-    personality, script = personality.strip(), script.strip()
+    personality, script = (personality or "").strip(), (script or "").strip()
     return call_config(
         avatarId=avatar_id,
         avatarName=details["name"],

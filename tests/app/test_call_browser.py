@@ -1,0 +1,149 @@
+"""The Call tab in Debian's chromium: the real bundle against a loopback LiveKit stub, errors in
+plain words, new calls, and a simulated call that lands in the ledger as COMPLETED."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
+from playwright.sync_api import expect, sync_playwright
+
+import simulator
+from app import build_app
+from tests.support import launch_chromium, serve, studio_settings
+
+pytestmark = pytest.mark.browser
+CANARY = "key_" + "feedc0de" * 16
+
+
+def livekit_stub(handshakes: list[dict]) -> FastAPI:
+    """Answers the LiveKit signal handshake with 401, recording what the browser sent."""
+    stub = FastAPI()
+
+    @stub.get("/lk/rtc/v1")
+    async def signal(request: Request) -> PlainTextResponse:
+        handshakes.append(dict(request.query_params))
+        return PlainTextResponse("invalid token (stub)", status_code=401)
+
+    @stub.get("/lk/rtc/v1/validate")
+    async def validate() -> PlainTextResponse:
+        return PlainTextResponse("invalid token (stub)", status_code=401)
+
+    return stub
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()
+
+
+def open_call_tab(browser, url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests: list = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(url)
+    page.get_by_role("tab", name="Call").click()
+    expect(page.get_by_role("button", name="Start call")).to_be_visible(timeout=15_000)
+    return page, requests
+
+
+def session_posts(requests):
+    return [r for r in requests if r.url.endswith("/api/avatar/session") and r.method == "POST"]
+
+
+def test_real_bundle_hands_the_token_to_livekit_and_starts_over(browser, tmp_path):
+    handshakes: list[dict] = []
+    with serve(livekit_stub(handshakes)) as stub_url:
+        settings = studio_settings(tmp_path / "data", STUDIO_CALL_TRANSPORT="livekit",
+                                   STUDIO_SIM_LIVEKIT_URL=stub_url.replace("http", "ws") + "/lk",
+                                   STUDIO_SIM_READY_DELAY="0.2")
+        with serve(build_app(settings)) as url:
+            page, requests = open_call_tab(browser, url)
+            assert not any("avatar-call.js" in r.url for r in requests), "bundle loaded before the call"
+            with page.expect_response("**/api/avatar/session") as answer:
+                page.get_by_role("button", name="Start call").click()
+            token = answer.value.json()["token"]
+            assert json.loads(session_posts(requests)[0].post_data)["avatarId"] == "music-superstar"
+            expect(page.get_by_role("button", name="Start a new call")).to_be_visible(timeout=20_000)
+            assert any(h.get("access_token") == token for h in handshakes)
+            assert any("avatar-call.js" in r.url for r in requests)
+            expect(page.locator(".studio-call-host")).to_contain_text("video server")
+
+            page.get_by_role("button", name="Start a new call").click()
+            deadline = time.monotonic() + 10
+            while len(session_posts(requests)) < 2 and time.monotonic() < deadline:
+                page.wait_for_timeout(100)
+            assert len(session_posts(requests)) == 2
+            page.close()
+
+
+def test_upstream_failure_is_shown_in_plain_words(browser, tmp_path):
+    app = build_app(studio_settings(tmp_path / "data", STUDIO_SIM_READY_DELAY="0.2"))
+    with serve(app) as url:
+        faults = f"{app.state.studio.simulator.base_url}/_simulator/faults"
+        httpx.post(faults, json={"method": "POST", "path": "/v1/realtime_sessions", "status": 503,
+                                 "count": 1}).raise_for_status()
+        page, requests = open_call_tab(browser, url)
+        page.get_by_role("button", name="Start call").click()
+        host = page.locator(".studio-call-host")
+        expect(host).to_contain_text("Runway is having trouble right now", timeout=15_000)
+        page.get_by_role("button", name="Start a new call").click()
+        expect(host).to_have_attribute("data-call-state", "live", timeout=15_000)
+        assert len(session_posts(requests)) == 2
+        page.close()
+
+
+def test_simulated_call_completes_with_duration_and_transcript(browser, tmp_path):
+    app = build_app(studio_settings(tmp_path / "data", STUDIO_SIM_READY_DELAY="0.2"))
+    ledger = app.state.studio.ledger
+    with serve(app) as url:
+        page, _ = open_call_tab(browser, url)
+        page.get_by_role("button", name="Start call").click()
+        host = page.locator(".studio-call-host")
+        expect(host).to_have_attribute("data-call-state", "live", timeout=15_000)
+        expect(host).to_contain_text("How can I help?", timeout=10_000)
+        page.wait_for_timeout(1200)
+        page.get_by_role("button", name="End call").click()
+        expect(host).to_have_attribute("data-call-state", "ended", timeout=10_000)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            [row] = ledger.list()
+            if row["status"] == "COMPLETED" and row["transcript"]:
+                break
+            time.sleep(0.2)
+        assert row["status"] == "COMPLETED" and row["duration"] is not None
+        assert row["transcript"][0]["content"] == "Hi, I'm Mina. How can I help?"
+        assert row["connected_at"] is not None
+        names = {e["name"] for e in ledger.events(row["request_id"])}
+        assert {"browser_connected", "browser_ended", "running", "completed"} <= names
+        page.close()
+
+
+def test_the_api_key_appears_nowhere_in_the_page(browser, tmp_path):
+    handle = simulator.serve_in_thread(simulator.SimConfig(ready_delay=0.1))
+    try:
+        settings = studio_settings(tmp_path / "data", RUNWAYML_API_SECRET=CANARY, RUNWAYML_BASE_URL=handle.base_url)
+        with serve(build_app(settings)) as url:
+            page = browser.new_page()
+            bodies: list[str] = []
+            page.on("response", lambda r: bodies.append(r.text()) if r.ok and "text" in (
+                r.headers.get("content-type", "") + "json") else None)
+            page.goto(url)
+            page.get_by_role("tab", name="Call").click()
+            with page.expect_response("**/api/avatar/session"):
+                page.get_by_role("button", name="Start call").click()
+            page.wait_for_timeout(500)
+            html = page.content()
+            storage = page.evaluate("() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})")
+            assert "feedc0de" not in html and "feedc0de" not in storage
+            assert bodies and not any("feedc0de" in body for body in bodies)
+            page.close()
+    finally:
+        handle.stop()
