@@ -22,6 +22,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--ready-delay", type=float, help="seconds from provisioning to READY (default 1)"
     )
     p.add_argument(
+        "--ready-jitter", type=float,
+        help="each session's ready delay varies by up to this many seconds either way (default 0)",
+    )
+    p.add_argument(
         "--concurrency", type=int, help="live sessions before new ones queue (default 3)"
     )
     p.add_argument(
@@ -51,6 +55,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
     config = SimConfig.tier1() if args.tier1 else SimConfig()
     flags = {
         "ready_delay": args.ready_delay,
+        "ready_jitter": args.ready_jitter,
         "concurrency": args.concurrency,
         "daily_limit": args.daily_limit,
         "no_participant_timeout": args.no_participant_timeout,

@@ -15,6 +15,9 @@ RUNWAY_VERSION = "2024-11-06"
 class SimConfig:
     # Timing (seconds of clock time).
     ready_delay: float = 1.0  # NOT_READY (with a slot) -> READY
+    # Real provisioning varies (~0.7–2 s): each session's delay is ready_delay ± up to this much,
+    # drawn deterministically from its id so runs repeat. 0 = exactly ready_delay.
+    ready_jitter: float = 0.0
     no_participant_timeout: float = 20.0  # READY/consumed without a join -> FAILED
     avatar_delay: float = 2.0  # avatar and custom-voice processing time
     # Tier limits; None means "no limit" (shown as null in GET /v1/organization).
@@ -80,6 +83,7 @@ class SimConfig:
 
 _FLOAT_FIELDS = {
     "ready_delay",
+    "ready_jitter",
     "no_participant_timeout",
     "avatar_delay",
     "billing_interval",

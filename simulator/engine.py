@@ -10,6 +10,7 @@ start provisioning at t, not at the time of the request that noticed it).
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 import uuid
 from collections import deque
@@ -145,13 +146,21 @@ class SimulatorCore:
 
     def _session_due(self, s: Session) -> float | None:
         if s.status == NOT_READY:
-            return None if s.slot_at is None else s.slot_at + self._config.ready_delay
+            return None if s.slot_at is None else s.slot_at + self._provisioning_time(s)
         if s.status == READY:
             waiting_since = s.consumed_at if s.consumed_at is not None else s.ready_at
             return (waiting_since or 0.0) + self._config.no_participant_timeout
         if s.status == RUNNING:
             return (s.joined_at or 0.0) + s.max_duration
         return None
+
+    def _provisioning_time(self, s: Session) -> float:
+        """ready_delay, moved by up to ready_jitter either way, the same every time for a session."""
+        jitter = self._config.ready_jitter
+        if jitter <= 0:
+            return self._config.ready_delay
+        spread = int(hashlib.sha256(s.id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF * 2 - 1
+        return max(0.0, self._config.ready_delay + spread * jitter)
 
     def _fire_session(self, s: Session, at: float) -> None:
         if s.status == NOT_READY:

@@ -23,11 +23,14 @@ from studio.guards import Guards
 from studio.ledger import Ledger
 from studio.runway import PRESET_AVATARS, Credentials, RunwayGateway, SessionSnapshot
 
-# Polling: a first look straight after create, then looks clustered around when provisioning
-# usually ends (learned from recent sessions), then backing off. Offsets are seconds since
-# provisioning began.
-DEFAULT_PROVISIONING = 1.0  # Runway's typical 0.7–2 s, before the studio has seen any session
-CLUSTER_STEPS: tuple[float, ...] = (0.05,) * 6 + (0.1,) * 4 + (0.25,) * 4 + (0.5,) * 4
+# Polling. Runway marks nearly every new session `queued` on its first look and provisions it in
+# ~0.7–2 s, so an immediate look tells nothing. The broker instead looks in 50 ms steps across the
+# span in which recent sessions turned READY (learned, below), then backs off. Offsets are
+# seconds since provisioning began.
+UNLEARNED_SPAN = (0.5, 2.0)  # before three sessions have been seen: looked at every 0.1 s
+UNLEARNED_STEP = 0.1
+CLUSTER_STEP = 0.05
+BACKOFF_STEPS: tuple[float, ...] = (0.25,) * 4 + (0.5,) * 4 + (1.0,) * 4
 POLL_CEILING = 2.0
 QUEUED_INTERVAL = 1.0
 
@@ -52,29 +55,37 @@ class SessionRequest:
 
 
 class ProvisioningEstimate:
-    """The median of recent provisioning times, so polls land just when a session turns READY."""
+    """Recent provisioning times, so polls cluster where sessions actually turn READY."""
 
-    def __init__(self, default: float = DEFAULT_PROVISIONING, window: int = 20) -> None:
-        self.default = default
+    def __init__(self, window: int = 20) -> None:
         self._samples: deque[float] = deque(maxlen=window)
 
-    def expected(self) -> float:
-        return statistics.median(self._samples) if self._samples else self.default
+    def span(self) -> tuple[float, float, float]:
+        """Where READY usually happens (10th to 90th percentile of recent sessions), and the step."""
+        if len(self._samples) < 3:
+            return (*UNLEARNED_SPAN, UNLEARNED_STEP)
+        cuts = statistics.quantiles(self._samples, n=10, method="inclusive")
+        return cuts[0], cuts[-1], CLUSTER_STEP
 
-    def observe(self, last_not_ready: float, first_ready: float) -> None:
-        """READY happened between the last NOT_READY look and the first READY look: take the middle."""
-        self._samples.append(min(30.0, max(0.0, (last_not_ready + first_ready) / 2)))
+    def observe(self, last_not_ready: float | None, first_ready: float) -> None:
+        """READY happened after the last NOT_READY look and by the first READY look."""
+        if last_not_ready is not None and first_ready - last_not_ready <= 2 * CLUSTER_STEP:
+            sample = (last_not_ready + first_ready) / 2
+        else:  # no close look before: assume just before, and the next cluster starts earlier
+            sample = first_ready - CLUSTER_STEP
+        self._samples.append(min(30.0, max(0.0, sample)))
 
 
-def poll_offsets(expected: float, *, first_look: bool = True) -> Iterator[float]:
-    """When to look, in seconds since provisioning began."""
-    if first_look:
-        yield 0.0
-    offset = max(0.05, expected + CLUSTER_STEPS[0] / 2)  # just after the usual READY moment
-    yield offset
-    for step in itertools.chain(CLUSTER_STEPS, itertools.repeat(POLL_CEILING)):
-        offset += step
+def poll_offsets(span: tuple[float, float, float]) -> Iterator[float]:
+    """When to look, in seconds since provisioning began: every `step` across the span, then less often."""
+    low, high, step = span
+    offset = max(step, low - step / 2)
+    while offset < high + step:
         yield offset
+        offset += step
+    for step in itertools.chain(BACKOFF_STEPS, itertools.repeat(POLL_CEILING)):
+        yield offset
+        offset += step
 
 
 def explain_failure(snapshot: SessionSnapshot) -> str:
@@ -159,38 +170,40 @@ class SessionBroker:
             raise StudioError("avatar_failed", f"This character cannot take calls: {reason}", 409)
 
     async def _wait_until_ready(self, rid: str, session_id: str) -> SessionSnapshot:
-        started = began = self.clock.now()  # `began`: when provisioning (re)started
-        offsets = poll_offsets(self.provisioning.expected())
-        last_not_ready, first = 0.0, True
+        started = began = self.clock.now()  # `began`: when provisioning (re)started, at the earliest
+        offsets = poll_offsets(self.provisioning.span())
+        next_at = began + next(offsets)
+        last_not_ready: float | None = None
+        looks, waited_for_slot, in_queue = 0, False, False
         while True:
+            if next_at - started > self.deadline:
+                raise StudioError(
+                    "provisioning_timeout",
+                    f"The session was not ready within {self.deadline:g} s"
+                    + (" (still waiting for a free slot)." if in_queue else "."),
+                    504,
+                )
+            await self.clock.sleep(max(0.0, next_at - self.clock.now()))
             snapshot = await self.gateway.retrieve_session(session_id)
-            now = self.clock.now()
+            now, looks = self.clock.now(), looks + 1
             self.ledger.record_status(rid, snapshot.status, now, queued=snapshot.queued,
                                       duration=snapshot.duration, failure=snapshot.failure,
                                       failure_code=snapshot.failure_code)
             if snapshot.status == "READY":
-                self.provisioning.observe(last_not_ready - began, now - began)
+                if not waited_for_slot:  # a wait for a slot says nothing about provisioning time
+                    self.provisioning.observe(last_not_ready, now - began)
                 return snapshot
             if snapshot.terminal:
                 raise _ended_early(snapshot)
-            last_not_ready = now
-            # Runway marks almost every session queued on the first look; later it means "no slot".
-            waiting_for_slot = snapshot.queued and not first
-            first = False
-            if waiting_for_slot:
-                wait = QUEUED_INTERVAL
-                began = now  # provisioning starts afresh once a slot frees, after this look
-                offsets = poll_offsets(self.provisioning.expected(), first_look=False)
-            else:
-                wait = max(0.0, began + next(offsets) - now)
-            if now + wait - started > self.deadline:
-                raise StudioError(
-                    "provisioning_timeout",
-                    f"The session was not ready within {self.deadline:g} s"
-                    + (" (still waiting for a free slot)." if snapshot.queued else "."),
-                    504,
-                )
-            await self.clock.sleep(wait)
+            # Runway marks nearly every session queued on its first look; later it means "no slot".
+            in_queue = snapshot.queued and looks > 1
+            if in_queue:
+                waited_for_slot, began = True, now
+                offsets = poll_offsets(self.provisioning.span())
+                next_at = now + QUEUED_INTERVAL
+                continue
+            last_not_ready = now - began
+            next_at = _next_look(offsets, began, now)
 
     async def _consume(self, rid: str, ready: SessionSnapshot) -> Credentials:
         if not ready.session_key:
@@ -214,6 +227,14 @@ class SessionBroker:
             except StudioError:
                 pass  # the refresher keeps following the session until it ends upstream
         self.ledger.fail_request(rid, error.code, error.message, self.clock.now())
+
+
+def _next_look(offsets: Iterator[float], began: float, now: float) -> float:
+    """The first planned look still ahead of `now`."""
+    for offset in offsets:
+        if began + offset > now:
+            return began + offset
+    raise AssertionError("poll_offsets never ends")
 
 
 def _ended_early(snapshot: SessionSnapshot) -> StudioError:

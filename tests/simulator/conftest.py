@@ -7,22 +7,15 @@ the server starts only once. Time never passes unless a test advances the clock.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import runwayml
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from simtest_helpers import API_KEY, Sim  # noqa: E402
-
-from simulator import FakeClock, SimConfig, serve_in_thread  # noqa: E402
-from simulator.server import ServerHandle  # noqa: E402
+from simulator import FakeClock, SimConfig, serve_in_thread
+from simulator.server import ServerHandle
+from tests.simulator.simtest_helpers import API_KEY, Sim
 
 TEST_CONFIG = SimConfig(
     ready_delay=1.0,

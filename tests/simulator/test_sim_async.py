@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import runwayml
-from simtest_helpers import API_KEY, PRESET_AVATAR, PRESET_VOICE, Sim, aconsume, data_uri, face_png
+from tests.simulator.simtest_helpers import API_KEY, PRESET_AVATAR, PRESET_VOICE, Sim, aconsume, data_uri, face_png
 
 
 def run(

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from simtest_helpers import HEADERS
+from tests.simulator.simtest_helpers import HEADERS
 
 from simulator.__main__ import config_from_args, parse_args
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import runwayml
-from simtest_helpers import PRESET_VOICE, Sim, data_uri, face_png
+from tests.simulator.simtest_helpers import PRESET_VOICE, Sim, data_uri, face_png
 
 TEXT_VOICE = {
     "type": "text",

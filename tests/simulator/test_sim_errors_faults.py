@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 import runwayml
-from simtest_helpers import API_KEY, PRESET_AVATAR, Sim
+from tests.simulator.simtest_helpers import API_KEY, PRESET_AVATAR, Sim
 from starlette.testclient import TestClient
 
 from simulator import SimConfig, SystemClock, create_app

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import runwayml
-from simtest_helpers import PRESET_AVATAR, Sim, consume
+from tests.simulator.simtest_helpers import PRESET_AVATAR, Sim, consume
 
 
 def balance(client) -> int:

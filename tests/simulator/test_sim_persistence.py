@@ -6,7 +6,7 @@ import json
 
 import pytest
 import runwayml
-from simtest_helpers import API_KEY, PRESET_AVATAR, PRESET_VOICE, consume, data_uri, face_png
+from tests.simulator.simtest_helpers import API_KEY, PRESET_AVATAR, PRESET_VOICE, consume, data_uri, face_png
 
 from simulator import FakeClock, SimConfig, serve_in_thread
 

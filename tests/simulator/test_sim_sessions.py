@@ -7,7 +7,7 @@ import json
 
 import pytest
 import runwayml
-from simtest_helpers import PRESET_AVATAR, PRESET_VOICE, Sim, consume, data_uri, face_png
+from tests.simulator.simtest_helpers import PRESET_AVATAR, PRESET_VOICE, Sim, consume, data_uri, face_png
 
 SESSION_KEYS = {
     "NOT_READY": {"id", "createdAt", "status"},
@@ -305,3 +305,21 @@ def test_session_with_custom_avatar_tools_and_overrides(sim: Sim, client) -> Non
             model="gwm1_avatars",
             avatar={"type": "custom", "avatar_id": "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"},
         )
+
+
+def test_ready_jitter_spreads_provisioning_times_repeatably(sim: Sim, client) -> None:
+    sim.configure(readyJitter=0.3)
+    try:
+        delays = []
+        for _ in range(6):
+            session_id = client.realtime_sessions.create(model="gwm1_avatars", avatar=PRESET_AVATAR).id
+            waited = 0.0
+            while client.realtime_sessions.retrieve(session_id).status != "READY":
+                sim.advance(0.05)
+                waited += 0.05
+            delays.append(waited)
+            client.realtime_sessions.delete(session_id)
+        assert all(0.65 <= d <= 1.35 for d in delays), delays
+        assert max(delays) - min(delays) >= 0.1, "the delays should differ from session to session"
+    finally:
+        sim.configure(readyJitter=0.0)

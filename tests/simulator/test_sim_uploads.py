@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import runwayml
-from simtest_helpers import PRESET_VOICE, Sim, face_png, flat_bmp
+from tests.simulator.simtest_helpers import PRESET_VOICE, Sim, face_png, flat_bmp
 
 
 def test_create_ephemeral_then_avatar(sim: Sim, client, tmp_path) -> None:
