@@ -18,7 +18,6 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from components.avatar_call import STATIC_DIR, STATIC_ROUTE
-
 from pages import placeholder, shell
 from pages.context import PageContext
 from server.auth import Access

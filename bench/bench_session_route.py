@@ -21,8 +21,14 @@ import tempfile
 import time
 
 import httpx
-
-from _common import FAKE_KEY, percentile, process_server, simulator_process, upstream_requests, verdict
+from _common import (
+    FAKE_KEY,
+    percentile,
+    process_server,
+    simulator_process,
+    upstream_requests,
+    verdict,
+)
 
 READY_DELAY = 1.0
 JITTER = 0.3

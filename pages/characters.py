@@ -171,7 +171,7 @@ def character_service(ctx: PageContext) -> CharacterService:
     """The one `CharacterService` of this UI (Knowledge uses it too)."""
     service = ctx.shared.get("character_service")
     if service is None:
-        service = ctx.shared["character_service"] = CharacterService(ctx.studio.gateway)
+        service = ctx.shared["character_service"] = CharacterService(ctx.studio.gateway, media=ctx.studio.media)
     return service
 
 

@@ -26,10 +26,9 @@ from server.validation import read_json
 from studio import __version__
 from studio.core import Studio
 from studio.errors import StudioError
-from studio.ledger import CLIENT_EVENTS
+from studio.media import image_type, placeholder_svg
 from studio.runway import PRESET_AVATARS
 from studio.sessions import REQUEST_ID, SessionRequest
-from studio.thumbnails import placeholder_svg
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _DISCONNECT_CHECK = 0.25
@@ -138,7 +137,10 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
         url = avatar.get("processed_image_uri") or avatar.get("reference_image_uri")
         if not url:
             raise StudioError("image_unavailable", "This character has no image yet.", 404)
-        data, kind = await studio.images.fetch(url)
+        data = await studio.media.get(url, f"avatar:{avatar_id}:{url}")
+        kind = image_type(data) if data else None
+        if kind is None:
+            raise StudioError("image_unavailable", "The character's image is not available.", 502)
         return Response(data, media_type=kind, headers={"Cache-Control": "max-age=300"})
 
     @router.post("/api/sessions/{session_id}/simulate", status_code=204)

@@ -11,24 +11,20 @@ No UI framework here: the pages call `CharacterService` and render what it retur
 
 from __future__ import annotations
 
-import base64
 import io
 import ipaddress
 import re
 import uuid
 import wave
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-from PIL import Image
-
 from studio import images
 from studio.errors import StudioError
+from studio.media import MediaCache
 from studio.runway import VOICE_PRESETS
 
 # -- Limits (Runway API reference §4.6, §4.8, §4.9) --------------------------------------------
@@ -474,74 +470,6 @@ def document_size(content: str | None) -> dict[str, int]:
 
 
 # -- Media: images and audio behind Runway URLs, fetched server-side --------------------------
-
-THUMBNAIL_WIDTH = 352
-_MEDIA_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
-_MEDIA_MAX_BYTES = 16_000_000
-
-
-class MediaCache:
-    """Bytes behind Runway media URLs (avatar images, voice previews), in memory, by key.
-
-    Image URLs point at Runway's storage or at the embedded simulator's loopback port, which a
-    browser on another machine cannot reach; the studio fetches them and hands the UI the bytes.
-    Failures are cached briefly as None so a dead link is not fetched on every refresh.
-    """
-
-    def __init__(self, max_items: int = 512, timeout: httpx.Timeout = _MEDIA_TIMEOUT) -> None:
-        self._items: OrderedDict[str, bytes | None] = OrderedDict()
-        self._max = max_items
-        self._timeout = timeout
-
-    async def get(self, url: str | None, key: str | None = None) -> bytes | None:
-        if not url or not url.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
-            return None
-        key = key or url
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        data = await self._download(url)
-        self._items[key] = data
-        while len(self._items) > self._max:
-            self._items.popitem(last=False)
-        return data
-
-    async def thumbnail(self, url: str | None, key: str | None = None, width: int = THUMBNAIL_WIDTH) -> str | None:
-        """A small JPEG `data:` URI of the image at `url` (cached), or None when unavailable."""
-        thumb_key = f"thumb:{width}:{key or url}"
-        if thumb_key in self._items:
-            self._items.move_to_end(thumb_key)
-            cached = self._items[thumb_key]
-            return cached.decode() if cached else None
-        data = await self.get(url, key)
-        uri = _thumbnail_uri(data, width) if data else None
-        self._items[thumb_key] = uri.encode() if uri else None
-        return uri
-
-    async def _download(self, url: str) -> bytes | None:
-        try:
-            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-                answer = await client.get(url)
-        except httpx.HTTPError:
-            return None
-        if answer.status_code != 200 or len(answer.content) > _MEDIA_MAX_BYTES:
-            return None
-        return answer.content
-
-
-def _thumbnail_uri(data: bytes, width: int) -> str | None:
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            picture = opened.convert("RGB")
-    except Exception:  # noqa: BLE001 - a broken preview just shows no picture
-        return None
-    if picture.width > width:
-        picture = picture.resize((width, max(1, round(picture.height * width / picture.width))),
-                                 Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    picture.save(out, "JPEG", quality=82)
-    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
-
 
 def avatar_image_url(avatar: dict[str, Any]) -> str | None:
     return avatar.get("processed_image_uri") or avatar.get("reference_image_uri")

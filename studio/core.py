@@ -14,11 +14,12 @@ from typing import Any
 from studio.clock import SystemClock
 from studio.config import Settings
 from studio.guards import Guards
+from studio.history import History
 from studio.ledger import Ledger
+from studio.media import MediaCache
 from studio.refresher import Refresher
 from studio.runway import RunwayGateway
 from studio.sessions import SessionBroker
-from studio.thumbnails import ImageCache
 from studio.simulation import SimulatedCalls, simulator_api_key, start_embedded
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ class Studio:
         self.gateway: RunwayGateway | None = None
         self.broker: SessionBroker | None = None
         self.refresher: Refresher | None = None
-        self.images = ImageCache()  # character images, fetched server-side for the browser
+        self.history: History | None = None  # the Sessions and Usage tabs' shared caches
+        self.media = MediaCache()  # character images and voice previews, fetched server-side
         self._salt = _client_salt(settings)
 
     @property
@@ -58,14 +60,20 @@ class Studio:
                                     mode=self.mode, deadline=self.settings.session_deadline)
         self.refresher = Refresher(self.gateway, self.ledger, self.broker, self.clock,
                                    self.settings.refresh_interval)
+        # One conversations listing per 5 refresh intervals (10 s by default), however many viewers.
+        self.history = History(self.settings, self.ledger, self.gateway, self.clock,
+                               ttl=5 * self.settings.refresh_interval)
 
     async def open(self) -> None:
         """Start background work; rows a crash left without a session are closed first."""
         self.connect()
         self.ledger.close_interrupted(self.clock.now())
         self.refresher.start()
+        self.history.start()
 
     async def close(self) -> None:
+        if self.history:
+            await self.history.stop()
         if self.refresher:
             await self.refresher.stop()
         if self.simulated_calls:

@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 import runwayml
-from tests.simulator.simtest_helpers import API_KEY, PRESET_AVATAR, PRESET_VOICE, Sim, aconsume, data_uri, face_png
+
+from tests.simulator.simtest_helpers import (
+    API_KEY,
+    PRESET_AVATAR,
+    PRESET_VOICE,
+    Sim,
+    aconsume,
+    data_uri,
+    face_png,
+)
 
 
 def run(

@@ -6,7 +6,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import runwayml
-from tests.simulator.simtest_helpers import PRESET_AVATAR, PRESET_VOICE, Sim, consume, data_uri, face_png, flat_bmp
+
+from tests.simulator.simtest_helpers import (
+    PRESET_AVATAR,
+    PRESET_VOICE,
+    Sim,
+    consume,
+    data_uri,
+    face_png,
+    flat_bmp,
+)
 
 AVATAR_KEYS = {
     "id",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from tests.simulator.simtest_helpers import HEADERS, PRESET_AVATAR, PRESET_VOICE, Sim
 
 UNKNOWN_UUID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import httpx
-from tests.simulator.simtest_helpers import HEADERS
 
 from simulator.__main__ import config_from_args, parse_args
+from tests.simulator.simtest_helpers import HEADERS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import runwayml
+
 from tests.simulator.simtest_helpers import PRESET_VOICE, Sim, data_uri, face_png
 
 TEXT_VOICE = {

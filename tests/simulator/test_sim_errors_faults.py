@@ -7,10 +7,10 @@ import time
 import httpx
 import pytest
 import runwayml
-from tests.simulator.simtest_helpers import API_KEY, PRESET_AVATAR, Sim
 from starlette.testclient import TestClient
 
 from simulator import SimConfig, SystemClock, create_app
+from tests.simulator.simtest_helpers import API_KEY, PRESET_AVATAR, Sim
 
 
 def test_bad_request_has_zod_shape(sim: Sim, client) -> None:

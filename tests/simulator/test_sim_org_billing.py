@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import runwayml
+
 from tests.simulator.simtest_helpers import PRESET_AVATAR, Sim, consume
 
 

@@ -6,9 +6,16 @@ import json
 
 import pytest
 import runwayml
-from tests.simulator.simtest_helpers import API_KEY, PRESET_AVATAR, PRESET_VOICE, consume, data_uri, face_png
 
 from simulator import FakeClock, SimConfig, serve_in_thread
+from tests.simulator.simtest_helpers import (
+    API_KEY,
+    PRESET_AVATAR,
+    PRESET_VOICE,
+    consume,
+    data_uri,
+    face_png,
+)
 
 
 def test_state_survives_restart(tmp_path) -> None:

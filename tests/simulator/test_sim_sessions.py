@@ -7,7 +7,15 @@ import json
 
 import pytest
 import runwayml
-from tests.simulator.simtest_helpers import PRESET_AVATAR, PRESET_VOICE, Sim, consume, data_uri, face_png
+
+from tests.simulator.simtest_helpers import (
+    PRESET_AVATAR,
+    PRESET_VOICE,
+    Sim,
+    consume,
+    data_uri,
+    face_png,
+)
 
 SESSION_KEYS = {
     "NOT_READY": {"id", "createdAt", "status"},

@@ -1,0 +1,95 @@
+"""In chromium: one session's row goes NOT_READY → READY → RUNNING → COMPLETED without a reload,
+its details show the transcript, and the CSV export holds what the table shows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import sync_playwright
+
+from app import build_app
+from tests.support import launch_chromium, serve, studio_settings
+
+pytestmark = pytest.mark.browser
+
+TRANSCRIPT = [{"role": "user", "content": "Is the pool open?"},
+              {"role": "assistant", "content": "Until nine tonight, lanes one to four."}]
+STATUS_CELL = "#sessions-table [data-testid='cell-0-2']"
+ID_CELL = "#sessions-table [data-testid='cell-0-8']"
+
+
+def test_a_row_goes_live_through_its_lifecycle_then_details_and_csv(tmp_path):
+    # A slow-ish provisioning (2.5 s) so the NOT_READY phase spans several 0.5 s refreshes.
+    settings = studio_settings(tmp_path, STUDIO_SIM_READY_DELAY="2.5", STUDIO_REFRESH_INTERVAL="0.5")
+    with serve(build_app(settings)) as url, sync_playwright() as playwright, \
+            httpx.Client(base_url=url, timeout=60) as http:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            page.goto(url)
+            page.get_by_role("tab", name="Sessions").click()
+            page.locator("#sessions-caption").get_by_text("sessions in all").wait_for(timeout=15_000)
+            page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
+
+            started: dict = {}
+            caller = threading.Thread(target=lambda: started.update(
+                http.post("/api/avatar/session", json={"avatarId": "music-superstar"}).json()))
+            caller.start()
+
+            seen: list[str] = []
+
+            def watch_until(status: str, timeout: float = 15.0) -> None:
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    cell = page.locator(STATUS_CELL)
+                    text = cell.inner_text(timeout=1_000).strip() if cell.count() else ""
+                    if text and (not seen or seen[-1] != text):
+                        seen.append(text)
+                    if text == status:
+                        return
+                    page.wait_for_timeout(100)
+                raise AssertionError(f"the row never showed {status!r}; it showed {seen}")
+
+            watch_until("ready")
+            caller.join(timeout=30)
+            session_id = started["sessionId"]
+            assert page.locator(ID_CELL).inner_text() == session_id[:8]
+
+            assert http.post(f"/api/sessions/{session_id}/simulate", json={"action": "join"}).status_code == 204
+            watch_until("running")
+            assert http.post(f"/api/sessions/{session_id}/simulate",
+                             json={"action": "leave", "transcript": TRANSCRIPT}).status_code == 204
+            watch_until("completed")
+
+            print("statuses seen:", seen)
+            not_ready = [s for s in seen if s in ("queued", "provisioning")]
+            assert not_ready, f"NOT_READY was never shown: {seen}"
+            order = [seen.index(not_ready[0])] + [seen.index(s) for s in ("ready", "running", "completed")]
+            assert order == sorted(order), seen
+            assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
+
+            # Details: the transcript (and the lifecycle) of the selected row.
+            page.locator("#sessions-table [data-testid='cell-0-1']").click()
+            page.locator("#details-transcript").get_by_text("lanes one to four").wait_for(timeout=10_000)
+            assert "completed" in page.locator("#details-heading").inner_text()
+            assert "consumed" in page.locator("#details-timeline").inner_text()
+
+            # CSV of what the table shows.
+            page.locator("#sessions-export").click()
+            link = page.locator("#sessions-csv a[download]").first
+            link.wait_for(timeout=10_000)
+            with page.expect_download() as download:
+                link.click()
+            text = Path(download.value.path()).read_text(encoding="utf-8")
+            rows = list(csv.DictReader(io.StringIO(text)))
+            assert [(r["id"], r["status"], r["origin"]) for r in rows] == [
+                (session_id, "completed", "this studio")]
+            assert rows[0]["avatar"] == "Mina" and float(rows[0]["to READY (s)"]) >= 2.0
+        finally:
+            browser.close()
