@@ -6,7 +6,7 @@ Three processes, as in a deployment: a standalone simulator (`python -m simulato
 (`python app.py`, pointed at it through RUNWAYML_BASE_URL with a simulator key) and this one,
 which simulates viewers with `gradio_client`: each calls the `sessions_table` endpoint every
 `--tick` seconds, as a browser's timer does every 2 s. The studio runs with
-`STUDIO_REFRESH_INTERVAL=0.1`, so its shared conversations cache refreshes every 0.5 s instead
+`STUDIO_HISTORY_TTL=0.5`, so its shared conversations cache refreshes every 0.5 s instead
 of 10 s: time is compressed 20-fold so that a short run counts ~30 refreshes (one more or less
 moves the ratio by ~3 %). Upstream calls are counted by the simulator itself
 (`GET /_simulator/state` → `requests`). A few finished sessions are seeded first; none is open
@@ -123,7 +123,8 @@ def main() -> int:
     simulator, url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{studio_port}"
     env = {**os.environ, "RUNWAYML_API_SECRET": SIM_KEY, "RUNWAYML_BASE_URL": simulator,
            "GRADIO_SERVER_PORT": str(studio_port), "STUDIO_DATA_DIR": tempfile.mkdtemp(prefix="bench-viewers-"),
-           "STUDIO_REFRESH_INTERVAL": "0.1", "GRADIO_HEARTBEAT_INTERVAL": "1"}
+           "STUDIO_REFRESH_INTERVAL": "0.1", "STUDIO_HISTORY_TTL": "0.5",
+           "GRADIO_HEARTBEAT_INTERVAL": "1"}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT}
     processes = [subprocess.Popen([sys.executable, "-m", "simulator", "--port", str(sim_port),
                                    "--ready-delay", "0.2"], **quiet)]

@@ -53,6 +53,7 @@ class Settings:
     session_deadline: float = 90.0
     default_max_duration: int = 300
     refresh_interval: float = 2.0
+    history_ttl: float = 10.0
     call_transport: str = "auto"
     # Spend estimate: Runway publishes no per-minute price for gwm1_avatars; third-party
     # measurements give 20 credits a minute at $0.01 a credit.
@@ -157,6 +158,7 @@ def _parse(env: _Reader) -> Settings:
         session_deadline=env.number("STUDIO_SESSION_DEADLINE", 90.0, minimum=1.0),
         default_max_duration=env.integer("STUDIO_MAX_DURATION", 300, minimum=10, maximum=300),
         refresh_interval=env.number("STUDIO_REFRESH_INTERVAL", 2.0, minimum=0.1),
+        history_ttl=env.number("STUDIO_HISTORY_TTL", 10.0, minimum=0.1),
         call_transport=call_transport,
         credits_per_minute=env.number("STUDIO_CREDITS_PER_MINUTE", 20.0),
         usd_per_credit=env.number("STUDIO_USD_PER_CREDIT", 0.01),

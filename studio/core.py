@@ -60,9 +60,9 @@ class Studio:
                                     mode=self.mode, deadline=self.settings.session_deadline)
         self.refresher = Refresher(self.gateway, self.ledger, self.broker, self.clock,
                                    self.settings.refresh_interval)
-        # One conversations listing per 5 refresh intervals (10 s by default), however many viewers.
+        # One conversations listing per STUDIO_HISTORY_TTL, however many viewers.
         self.history = History(self.settings, self.ledger, self.gateway, self.clock,
-                               ttl=5 * self.settings.refresh_interval)
+                               ttl=self.settings.history_ttl)
 
     async def open(self) -> None:
         """Start background work; rows a crash left without a session are closed first."""

@@ -111,14 +111,18 @@ class Ledger:
             )
             _event(db, request_id, "requested", at)
 
-    def attach_session(self, request_id: str, session_id: str, at: float) -> None:
+    def attach_session(self, request_id: str, session_id: str, at: float) -> bool:
+        """Record the Runway session; False when the row was ended (cancelled) while it was made."""
         with self._write() as db:
             db.execute(
-                "UPDATE sessions SET session_id = ?, status = 'NOT_READY', created_at = ?, updated_at = ?"
+                "UPDATE sessions SET session_id = ?, created_at = ?, updated_at = ?,"
+                " status = CASE WHEN status = 'REQUESTED' THEN 'NOT_READY' ELSE status END"
                 " WHERE request_id = ?",
                 (session_id, at, at, request_id),
             )
             _event(db, request_id, "created", at)
+            row = db.execute("SELECT status FROM sessions WHERE request_id = ?", (request_id,)).fetchone()
+        return row is not None and row["status"] not in TERMINAL
 
     def record_status(
         self,

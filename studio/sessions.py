@@ -125,7 +125,9 @@ class SessionBroker:
                 request.avatar_id, max_duration=request.max_duration,
                 personality=request.personality, start_script=request.start_script,
             )
-            self.ledger.attach_session(rid, session_id, self.clock.now())
+            if not self.ledger.attach_session(rid, session_id, self.clock.now()):
+                await self.gateway.cancel_session(session_id)  # cancelled while it was being made
+                raise StudioError("session_cancelled", "The call was cancelled before it started.", 409)
             ready = await self._wait_until_ready(rid, session_id)
             credentials = await self._consume(rid, ready)
             self.ledger.record_consumed(rid, self.clock.now())

@@ -10,6 +10,9 @@ from tests.support import CHROMIUM
 # Gradio must not phone home from tests (analytics, version checks).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# A client's heartbeat stream ends only at the server's next beat (15 s by default), and a test
+# server's shutdown waits for it: beat every second so live servers stop at once.
+os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
 
 
 def pytest_collection_modifyitems(config, items):

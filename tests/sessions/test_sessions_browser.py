@@ -26,7 +26,7 @@ ID_CELL = "#sessions-table [data-testid='cell-0-8']"
 
 def test_a_row_goes_live_through_its_lifecycle_then_details_and_csv(tmp_path):
     # A slow-ish provisioning (2.5 s) so the NOT_READY phase spans several 0.5 s refreshes.
-    settings = studio_settings(tmp_path, STUDIO_SIM_READY_DELAY="2.5", STUDIO_REFRESH_INTERVAL="0.5")
+    settings = studio_settings(tmp_path, STUDIO_SIM_READY_DELAY="2.5", STUDIO_REFRESH_INTERVAL="0.5", STUDIO_HISTORY_TTL="2.5")
     with serve(build_app(settings)) as url, sync_playwright() as playwright, \
             httpx.Client(base_url=url, timeout=60) as http:
         browser = launch_chromium(playwright)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import httpx
@@ -20,22 +19,9 @@ NO_FILTERS = ([], "", None, None, "")
 
 
 @pytest.fixture(scope="module")
-def quick_heartbeat():
-    """The client's heartbeat stream ends only at the server's next beat (15 s by default), and the
-    server's shutdown waits for it: beat every second so the module tears down at once."""
-    before = os.environ.get("GRADIO_HEARTBEAT_INTERVAL")
-    os.environ["GRADIO_HEARTBEAT_INTERVAL"] = "1"
-    yield
-    if before is None:
-        os.environ.pop("GRADIO_HEARTBEAT_INTERVAL", None)
-    else:
-        os.environ["GRADIO_HEARTBEAT_INTERVAL"] = before
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory, quick_heartbeat):
+def studio(tmp_path_factory):
     """A studio with three sessions of its own (completed, cancelled, ready) and one from elsewhere."""
-    settings = studio_settings(tmp_path_factory.mktemp("sessions"), STUDIO_REFRESH_INTERVAL="0.5",
+    settings = studio_settings(tmp_path_factory.mktemp("sessions"), STUDIO_REFRESH_INTERVAL="0.5", STUDIO_HISTORY_TTL="2.5",
                                STUDIO_SIM_READY_DELAY="0.3")
     app = build_app(settings)
     with serve(app) as url, httpx.Client(base_url=url, timeout=60) as http:

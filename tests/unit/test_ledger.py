@@ -75,3 +75,12 @@ def test_filters_and_newest_first(tmp_path):
     assert [r["request_id"] for r in ledger.list()] == ["req-bbbbbbbb", "req-aaaaaaaa"]
     assert [r["request_id"] for r in ledger.list(avatar="cat-character")] == ["req-aaaaaaaa"]
     assert ledger.list(status=["COMPLETED"]) == []
+
+
+def test_a_row_cancelled_while_its_session_was_being_made_stays_cancelled(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    new_row(ledger)
+    ledger.fail_request("req-00000001", "cancelled", "Cancelled from the studio.", 101.0)
+    assert ledger.attach_session("req-00000001", "sess-1", 102.0) is False
+    row = ledger.get("sess-1")
+    assert row["status"] == "CANCELLED" and row["session_id"] == "sess-1"
