@@ -6,7 +6,6 @@ With RUNWAYML_API_SECRET set it talks to Runway; without it, to the embedded loc
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,7 +17,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from components.avatar_call import STATIC_DIR, STATIC_ROUTE
-from pages import placeholder, shell
+from pages import call, characters, knowledge, sessions, shell, usage
 from pages.context import PageContext
 from server.auth import Access
 from server.routes import build_health_router, build_router, install_error_handlers
@@ -27,12 +26,12 @@ from studio.core import Studio
 
 log = logging.getLogger("studio")
 
-TABS = (
-    ("Characters", "characters", "every custom avatar and the 9 presets; create, edit, duplicate, delete."),
-    ("Knowledge", "knowledge", "knowledge documents: upload, paste, edit, attach to characters."),
-    ("Call", "call", "a live call with any character, with countdown, transcript and timings."),
-    ("Sessions", "sessions", "every session live, with timings, failures and transcripts."),
-    ("Usage", "usage", "credits, tier limits, sessions and seconds per day, and the studio's guards."),
+TABS = (  # label, id, the page module that draws it
+    ("Characters", "characters", characters),
+    ("Knowledge", "knowledge", knowledge),
+    ("Call", "call", call),
+    ("Sessions", "sessions", sessions),
+    ("Usage", "usage", usage),
 )
 
 
@@ -41,24 +40,13 @@ def build_ui(ctx: PageContext) -> gr.Blocks:
         shell.header(ctx)
         with gr.Tabs() as tabs:
             ctx.tabs = tabs
-            for label, tab_id, what in TABS:
+            for label, tab_id, page in TABS:
                 with gr.Tab(label, id=tab_id) as tab:
                     ctx.tab_objects[tab_id] = tab
-                    page = _page_module(tab_id)
-                    page.build(ctx) if page else placeholder.build(what)
+                    page.build(ctx)
         for finish in ctx.after_build:  # wiring that needs every tab's components to exist
             finish()
     return demo
-
-
-def _page_module(tab_id: str) -> Any:
-    """pages/<tab_id>.py if it exists (each tab lands in its own module)."""
-    try:
-        return importlib.import_module(f"pages.{tab_id}")
-    except ModuleNotFoundError as error:
-        if error.name != f"pages.{tab_id}":
-            raise
-        return None
 
 
 def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:

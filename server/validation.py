@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
@@ -68,8 +68,3 @@ def describe(error: ValidationError) -> str:
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"'{field}' has the wrong type: {issue['msg'].lower()}."
     return f"'{field}': {issue['msg']}."
-
-
-def plain(value: Any) -> Any:
-    """Drop None values from a JSON-bound dict."""
-    return {k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from studio.background import cancel_and_wait
 from studio.errors import StudioError
 from studio.ledger import OPEN, TERMINAL
 from studio.runway import PRESET_AVATARS
@@ -797,11 +798,7 @@ class ConversationsCache:
             self._task = asyncio.create_task(self._run(), name="conversations-cache")
 
     async def stop(self) -> None:
-        for task in (self._task, self._inflight):
-            if task and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait(self._task, self._inflight)
         self._task = self._inflight = None
 
     async def _run(self) -> None:
@@ -988,8 +985,10 @@ class History:
             self._task = asyncio.create_task(self._resync(), name="ledger-mirror")
 
     async def _resync(self) -> None:
-        with contextlib.suppress(Exception):
+        try:
             await self.ready()  # read the ledger once now, not on the first viewer's tick
+        except Exception:  # a viewer's tick will try again
+            log.exception("the first read of the ledger failed")
         while True:
             await asyncio.sleep(min(self.mirror.resync_every, 60.0))
             if self.mirror.loaded and self.mirror.resync_due:
@@ -1000,11 +999,8 @@ class History:
 
     async def stop(self) -> None:
         await self.conversations.stop()
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def ready(self) -> None:
         """Load the ledger mirror once, off the event loop."""

@@ -8,10 +8,10 @@ to the broker. A completed session's transcript is fetched once from the convers
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
+from studio.background import cancel_and_wait
 from studio.clock import SystemClock
 from studio.errors import StudioError
 from studio.ledger import Ledger
@@ -53,11 +53,8 @@ class Refresher:
             self._task = asyncio.create_task(self._run(), name="session-refresher")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def refresh_once(self) -> int:
         """Poll every open session not owned by the broker once; return how many were polled."""

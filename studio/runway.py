@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -286,14 +286,6 @@ def _plain(model: Any) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def translate_errors() -> AsyncIterator[None]:
-    try:
-        yield
-    except runwayml.RunwayMLError as error:
-        raise map_error(error) from error
-
-
-@contextlib.contextmanager
-def translate_errors_sync() -> Iterator[None]:
     try:
         yield
     except runwayml.RunwayMLError as error:

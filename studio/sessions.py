@@ -88,7 +88,7 @@ def poll_offsets(span: tuple[float, float, float]) -> Iterator[float]:
         offset += step
 
 
-def explain_failure(snapshot: SessionSnapshot) -> str:
+def _failure_message(snapshot: SessionSnapshot) -> str:
     known = _FAILURE_WORDS.get(snapshot.failure_code or "")
     return known or f"Runway could not start the session: {snapshot.failure or 'no reason given'}."
 
@@ -241,7 +241,7 @@ def _next_look(offsets: Iterator[float], began: float, now: float) -> float:
 
 def _ended_early(snapshot: SessionSnapshot) -> StudioError:
     if snapshot.status == "FAILED":
-        return StudioError("session_failed", explain_failure(snapshot), 502)
+        return StudioError("session_failed", _failure_message(snapshot), 502)
     if snapshot.status == "CANCELLED":
         return StudioError("session_cancelled", "The session was cancelled before it was ready.", 409)
     return StudioError("session_ended", "The session ended before the call could start.", 409)
