@@ -81,7 +81,7 @@ def build(ctx: PageContext) -> None:
         as_of = history.organization.fetched_at or history.usage.fetched_at
         stamp = f"As of {iso_utc(as_of)} UTC." if as_of else ""
         plot = days.assign(date=days["date"].dt.strftime("%m-%d")) if len(days) else days
-        return (account_html, spend_html, plot[["date", "sessions"]], plot[["date", "minutes"]],
+        return (account_html, spend_html, _bars(plot, "sessions"), _bars(plot, "minutes"),
                 guard_cards(studio.guards.usage()), stamp)
 
     async def usage_overview() -> tuple[Any, ...]:
@@ -188,3 +188,9 @@ def guard_cards(usage: dict[str, int]) -> str:
              small("calls per hour from one address (STUDIO_SESSIONS_PER_CLIENT_PER_HOUR)")),
     ]
     return f"<div class='cards'>{''.join(cards)}</div>"
+
+
+def _bars(days: Any, column: str) -> gr.BarPlot:
+    """One column per day; the y axis starts at 0 and never collapses when every day is 0."""
+    top = float(days[column].max()) if len(days) else 0.0
+    return gr.BarPlot(days[["date", column]], y_lim=[0, max(1.0, top * 1.1)])

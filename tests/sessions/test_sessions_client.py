@@ -112,5 +112,7 @@ def test_cancel_ends_an_open_session_and_the_usage_tab_reads_the_account(studio)
     account, spend, sessions_plot, _, guards, stamp = client.predict(api_name="/usage_overview")
     assert "Credit balance" in account and "Sessions created today" in account
     assert "Estimated spend" in spend
-    assert len(sessions_plot["data"]) == 30 and sessions_plot["data"][-1][1] >= 4
+    bars = sessions_plot["value"]["data"]
+    assert len(bars) == 30 and bars[-1][1] >= 4
+    assert sessions_plot["y_lim"][0] == 0 and sessions_plot["y_lim"][1] >= bars[-1][1]
     assert "Live now" in guards and "/ 100" in guards and stamp.startswith("As of")
