@@ -85,6 +85,7 @@ def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream poll is noise
     settings = load_settings()
     app = build_app(settings)
     print(f"Character Studio ({settings.mode} mode) on http://{settings.host}:{settings.port}", flush=True)

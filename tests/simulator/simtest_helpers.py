@@ -43,7 +43,7 @@ def data_uri(data: bytes, mime: str = "image/png") -> str:
 
 
 class Sim:
-    """Control-plane access over HTTP (what other engineers' tests would use)."""
+    """Control-plane access over HTTP, as any app's tests would use it."""
 
     def __init__(self, handle: ServerHandle, http: httpx.Client) -> None:
         self.handle = handle

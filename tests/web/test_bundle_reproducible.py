@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
 STATIC = REPO / "components" / "static"
-GZIP_BUDGET = 250_000  # bytes of gzip -9 for avatar-call.js (the brief's 250 KB)
+GZIP_BUDGET = 250_000  # bytes of gzip -9 for avatar-call.js: the call bundle's 250 KB budget
 BUILT = ["avatar-call.js", "avatar-call.css", "THIRD_PARTY_NOTICES.txt"]
 
 
