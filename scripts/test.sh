@@ -7,9 +7,11 @@ python -m pip install --quiet --disable-pip-version-check --root-user-action=ign
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "Installing Debian's chromium for the browser tests..."
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  # As root run apt-get directly; otherwise through sudo. `env` carries the variable either way.
+  as_root=(env DEBIAN_FRONTEND=noninteractive)
+  [ "$(id -u)" -ne 0 ] && as_root=(sudo env DEBIAN_FRONTEND=noninteractive)
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq chromium >/dev/null
 fi
 
 exec python -m pytest "$@"
