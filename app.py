@@ -13,13 +13,14 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from starlette.datastructures import Headers
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from components.avatar_call import STATIC_DIR, STATIC_ROUTE
 from pages import call, characters, knowledge, sessions, shell, usage
 from pages.context import PageContext
-from server.auth import Access
+from server.auth import Access, SignInThrottle
 from server.routes import build_health_router, build_router, install_error_handlers
 from studio.config import Settings, load_settings
 from studio.core import Studio
@@ -79,8 +80,24 @@ def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:
         auth_message="Sign in to Character Studio." if settings.auth_users else None,
         footer_links=[],
     )
+    # Gradio checks that a file input names a file uploaded by this client only once the Blocks
+    # "has launched", which `mount_gradio_app` never marks: without this, a client could name any
+    # server path as an input file and Gradio would copy it into its cache.
+    demo.has_launched = True
     access.gradio_app = next(r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, gr.routes.App))
+    app.add_middleware(SignInThrottle, caller=lambda scope: _scope_caller(studio, scope), clock=studio.clock)
     return app
+
+
+def _scope_caller(studio: Studio, scope: dict) -> str:
+    peer = scope["client"][0] if scope.get("client") else None
+    return studio.caller_id(peer, Headers(scope=scope).get("x-forwarded-for"))
+
+
+def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """How the studio is served. uvicorn's own X-Forwarded-For handling is off: it would trust
+    whatever a loopback peer writes; the studio reads that header itself (see `caller_address`)."""
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def main() -> None:
@@ -89,7 +106,7 @@ def main() -> None:
     settings = load_settings()
     app = build_app(settings)
     print(f"Character Studio ({settings.mode} mode) on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.Server(server_config(app, settings.host, settings.port)).run()
 
 
 if __name__ == "__main__":

@@ -82,9 +82,17 @@ def fill_ledger(path: Path, rows: int, now: float) -> list[str]:
         ))
     db = sqlite3.connect(path)
     with db:
-        db.executemany(f"INSERT INTO sessions VALUES ({','.join('?' * 22)})", records)
+        db.executemany(f"INSERT INTO sessions ({', '.join(RECORD_COLUMNS)})"
+                       f" VALUES ({','.join('?' * len(RECORD_COLUMNS))})", records)
     db.close()
     return open_ids
+
+
+RECORD_COLUMNS = (  # the order of the values in each record above
+    "request_id", "session_id", "avatar_id", "status", "queued", "failure", "failure_code", "duration",
+    "max_duration", "overrides", "mode", "client_id", "requested_at", "created_at", "ready_at",
+    "consumed_at", "connected_at", "first_frame_at", "running_at", "ended_at", "transcript", "updated_at",
+)
 
 
 def conversations(now: float, count: int = 100) -> list[dict]:

@@ -8,6 +8,7 @@ import gradio as gr
 
 from components.avatar_call import AvatarCall, call_config
 from pages.context import PageContext
+from pages.text import plain
 from studio.errors import StudioError
 from studio.rehearsal import rehearsal_script
 from studio.runway import PRESET_AVATARS
@@ -77,7 +78,7 @@ async def _custom_choices(studio: Any) -> list[tuple[str, str]]:
     try:
         avatars = await studio.gateway.list_avatars()
     except StudioError as error:
-        gr.Warning(f"Could not list your characters: {error.message}")
+        gr.Warning(plain(f"Could not list your characters: {error.message}"))  # toasts render HTML
         return []
     return [(f"{a['name']} (custom)", a["id"]) for a in avatars if a.get("status") == "READY"]
 

@@ -3,7 +3,8 @@
 Left: the character cards (thumbnail, name, voice, live status, what to try next after a failure)
 with Call / Edit / Duplicate / Delete, then the presets with Call. Right: the create / edit form
 (reference image with pre-flight and centre-crop preview, voice, personality, start script,
-knowledge, image processing) and the custom-voice studio.
+knowledge, image processing) and the custom-voice studio. In a public demo only the cards and
+their Call stay: the form is hidden and every write handler refuses (`PageContext.owner_only`).
 
 Shared with other tabs (`ctx.shared`):
 - "character_service": the `CharacterService` all pages use.
@@ -16,7 +17,6 @@ Listens to `ctx.shared["documents_changed"]` (Knowledge tab) and fills `ctx.shar
 from __future__ import annotations
 
 import asyncio
-import html
 import io
 import logging
 from pathlib import Path
@@ -27,6 +27,7 @@ from PIL import Image
 
 from pages import voices as voice_studio
 from pages.context import PageContext
+from pages.text import error_note, md_escape, plain
 from studio import images
 from studio.characters import (
     PERSONALITY_TEMPLATES,
@@ -177,63 +178,63 @@ def character_service(ctx: PageContext) -> CharacterService:
 
 # -- Rendering ---------------------------------------------------------------------------------
 
-def _e(text: Any) -> str:
-    return html.escape(str(text if text is not None else ""), quote=True)
-
-
 def _initials(name: str) -> str:
     return "".join(word[0] for word in name.split()[:2]).upper() or "?"
 
 
-def render_cards(avatars: list[dict[str, Any]], thumbs: dict[str, str | None], armed: str | None) -> str:
+def render_cards(avatars: list[dict[str, Any]], thumbs: dict[str, str | None], armed: str | None,
+                 editable: bool = True) -> str:
+    """The character cards; with `editable` False (a public demo) they offer Call alone."""
     if not avatars:
-        return ("<div class='cs-empty' data-testid='no-characters'><b>No characters yet.</b><br>"
-                "Create one with the form on the right: a photo, a voice and a personality. "
-                "It is ready to call in under a minute.</div>")
+        how = ("Create one with the form on the right: a photo, a voice and a personality. "
+               "It is ready to call in under a minute." if editable else "Call one of the presets below.")
+        return f"<div class='cs-empty' data-testid='no-characters'><b>No characters yet.</b><br>{how}</div>"
     return "<div class='cs-grid' data-testid='character-cards'>" + "".join(
-        _card(avatar, thumbs.get(avatar["id"]), armed == avatar["id"]) for avatar in avatars
+        _card(avatar, thumbs.get(avatar["id"]), armed == avatar["id"], editable) for avatar in avatars
     ) + "</div>"
 
 
-def _card(avatar: dict[str, Any], thumb: str | None, armed: bool) -> str:
+def _card(avatar: dict[str, Any], thumb: str | None, armed: bool, editable: bool) -> str:
     avatar_id, name, status = avatar["id"], avatar.get("name") or "Untitled", avatar.get("status", "")
     label = {"READY": "READY", "PROCESSING": "PROCESSING", "FAILED": "FAILED"}.get(status, status)
-    picture = (f"<img src='{thumb}' alt='{_e(name)}'>" if thumb
-               else f"<span class='cs-initials'>{_e(_initials(name))}</span>")
+    picture = (f"<img src='{thumb}' alt='{plain(name)}'>" if thumb
+               else f"<span class='cs-initials'>{plain(_initials(name))}</span>")
     documents = len(avatar.get("document_ids") or [])
-    meta = f"Voice: {_e(voice_label(avatar.get('voice')))}"
+    meta = f"Voice: {plain(voice_label(avatar.get('voice')))}"
     meta += f" · {documents} document{'s' if documents != 1 else ''}" if documents else ""
     parts = [
-        f"<article class='cs-card' data-id='{_e(avatar_id)}' data-name='{_e(name)}' data-status='{_e(status)}'>",
+        f"<article class='cs-card' data-id='{plain(avatar_id)}' data-name='{plain(name)}' data-status='{plain(status)}'>",
         f"<div class='cs-thumb {'processing' if status == 'PROCESSING' else ''}'>{picture}</div>",
         "<div class='cs-body'>",
-        (f"<div class='cs-title'><span class='cs-name' title='{_e(name)}'>{_e(name)}</span>"
-         f"<span class='cs-badge {_e(status)}' data-testid='status'>{_e(label)}</span></div>"),
+        (f"<div class='cs-title'><span class='cs-name' title='{plain(name)}'>{plain(name)}</span>"
+         f"<span class='cs-badge {plain(status)}' data-testid='status'>{plain(label)}</span></div>"),
         f"<div class='cs-meta'>{meta}</div>",
     ]
     if status == "PROCESSING":
         parts.append("<div class='cs-meta'>Preparing the image…</div><div class='cs-bar'></div>")
     if status == "FAILED":
         reason = avatar.get("failure_reason") or "Runway did not say why."
-        parts.append(f"<div class='cs-failure'><b>Why:</b> {_e(reason)}<br><b>Try next:</b> "
-                     f"{_e(failure_advice(reason))}</div>")
-    if armed:
+        parts.append(f"<div class='cs-failure'><b>Why:</b> {plain(reason)}<br><b>Try next:</b> "
+                     f"{plain(failure_advice(reason))}</div>")
+    if armed and editable:
         parts.append(
-            f"<div class='cs-confirm'>Delete “{_e(name)}” for good? Calls to it will stop working."
+            f"<div class='cs-confirm'>Delete “{plain(name)}” for good? Calls to it will stop working."
             f"<div class='cs-actions'>"
-            f"<button class='cs-btn danger-solid' data-action='confirm_delete' data-id='{_e(avatar_id)}'>"
-            f"Really delete {_e(name)}</button>"
-            f"<button class='cs-btn' data-action='cancel_delete' data-id='{_e(avatar_id)}'>Keep</button>"
+            f"<button class='cs-btn danger-solid' data-action='confirm_delete' data-id='{plain(avatar_id)}'>"
+            f"Really delete {plain(name)}</button>"
+            f"<button class='cs-btn' data-action='cancel_delete' data-id='{plain(avatar_id)}'>Keep</button>"
             "</div></div>")
     ready = status == "READY"
     parts.append(
         "<div class='cs-actions'>"
-        f"<button class='cs-btn primary' data-action='call' data-id='{_e(avatar_id)}' "
-        f"{'' if ready else 'disabled'} title='{'Call this character' if ready else 'Callable once READY'}'>Call</button>"
-        f"<button class='cs-btn' data-action='edit' data-id='{_e(avatar_id)}'>Edit</button>"
-        f"<button class='cs-btn' data-action='duplicate' data-id='{_e(avatar_id)}'>Duplicate</button>"
-        f"<button class='cs-btn danger' data-action='ask_delete' data-id='{_e(avatar_id)}'>Delete</button>"
-        "</div></div></article>")
+        f"<button class='cs-btn primary' data-action='call' data-id='{plain(avatar_id)}' "
+        f"{'' if ready else 'disabled'} title='{'Call this character' if ready else 'Callable once READY'}'>Call</button>")
+    if editable:
+        parts.append(
+            f"<button class='cs-btn' data-action='edit' data-id='{plain(avatar_id)}'>Edit</button>"
+            f"<button class='cs-btn' data-action='duplicate' data-id='{plain(avatar_id)}'>Duplicate</button>"
+            f"<button class='cs-btn danger' data-action='ask_delete' data-id='{plain(avatar_id)}'>Delete</button>")
+    parts.append("</div></div></article>")
     return "".join(parts)
 
 
@@ -242,14 +243,14 @@ def render_presets() -> str:
     for index, (preset_id, name) in enumerate(PRESET_AVATARS.items()):
         first, second = _PRESET_COLOURS[index % len(_PRESET_COLOURS)]
         cards.append(
-            f"<article class='cs-card' data-id='{_e(preset_id)}' data-name='{_e(name)}'>"
+            f"<article class='cs-card' data-id='{plain(preset_id)}' data-name='{plain(name)}'>"
             f"<div class='cs-thumb preset' style='--cs-a:{first};--cs-b:{second}'>"
-            f"<span class='cs-initials'>{_e(_initials(name))}</span></div>"
-            f"<div class='cs-body'><div class='cs-title'><span class='cs-name' title='{_e(name)}'>{_e(name)}</span>"
+            f"<span class='cs-initials'>{plain(_initials(name))}</span></div>"
+            f"<div class='cs-body'><div class='cs-title'><span class='cs-name' title='{plain(name)}'>{plain(name)}</span>"
             "</div>"
-            f"<div class='cs-meta'><code>{_e(preset_id)}</code></div>"
+            f"<div class='cs-meta'><code>{plain(preset_id)}</code></div>"
             f"<div class='cs-actions'><button class='cs-btn primary' data-action='call' "
-            f"data-id='{_e(preset_id)}'>Call</button></div></div></article>")
+            f"data-id='{plain(preset_id)}'>Call</button></div></div></article>")
     return "<div class='cs-grid presets' data-testid='preset-cards'>" + "".join(cards) + "</div>"
 
 
@@ -265,7 +266,7 @@ def render_summary(avatars: list[dict[str, Any]]) -> str:
 def render_progress(avatar: dict[str, Any] | None) -> str:
     if avatar is None:
         return ""
-    name = _e(avatar.get("name"))
+    name = plain(avatar.get("name"))
     status = avatar.get("status")
     if status == "PROCESSING":
         return (f"<div class='cs-progress processing' data-status='PROCESSING'><b>Processing “{name}”…</b> "
@@ -276,18 +277,18 @@ def render_progress(avatar: dict[str, Any] | None) -> str:
                 "Use <b>Call</b> on its card to talk to it.</div>")
     if status == "FAILED":
         reason = avatar.get("failure_reason") or "Runway did not say why."
-        return (f"<div class='cs-progress failed' data-status='FAILED'><b>“{name}” FAILED:</b> {_e(reason)}"
-                f"<br><b>What to try next:</b> {_e(failure_advice(reason))}</div>")
+        return (f"<div class='cs-progress failed' data-status='FAILED'><b>“{name}” FAILED:</b> {plain(reason)}"
+                f"<br><b>What to try next:</b> {plain(failure_advice(reason))}</div>")
     return ""
 
 
 def message_box(text: str, kind: str = "error") -> str:
-    return f"<div class='cs-progress {kind}' data-kind='{kind}'>{_e(text)}</div>" if text else ""
+    return f"<div class='cs-progress {kind}' data-kind='{kind}'>{plain(text)}</div>" if text else ""
 
 
 def render_report(report: images.ImageReport, cropped: bool) -> str:
     if not report.ok:
-        items = "".join(f"<li>{_e(p)}</li>" for p in report.problems)
+        items = "".join(f"<li>{plain(p)}</li>" for p in report.problems)
         return f"<div class='cs-report bad' data-ok='false'><b>This image can't be used.</b><ul>{items}</ul></div>"
     size = f"{report.size_bytes / 1_000_000:.1f} MB" if report.size_bytes >= 100_000 else f"{report.size_bytes / 1000:.0f} KB"
     facts = [f"{report.format} · {report.width}×{report.height} · {size}"]
@@ -295,8 +296,8 @@ def render_report(report: images.ImageReport, cropped: bool) -> str:
         facts.append("phone rotation (EXIF) applied")
     if report.mode and report.mode not in ("RGB",):
         facts.append(f"colour converted from {report.mode} to RGB")
-    warnings = "".join(f"<li class='warn'>{_e(w)}</li>" for w in report.warnings if not cropped or "cut from" not in w)
-    body = f"<b>✓ Ready to use.</b> {_e(' · '.join(facts))}"
+    warnings = "".join(f"<li class='warn'>{plain(w)}</li>" for w in report.warnings if not cropped or "cut from" not in w)
+    body = f"<b>✓ Ready to use.</b> {plain(' · '.join(facts))}"
     return f"<div class='cs-report ok' data-ok='true'>{body}{f'<ul>{warnings}</ul>' if warnings else ''}</div>"
 
 
@@ -305,14 +306,11 @@ def _shown(value: str) -> Any:
     return gr.HTML(value=value, visible=bool(value))
 
 
-def _error_update(message: str | None) -> Any:
-    return gr.Markdown(value=f"⚠ {message}" if message else "", visible=bool(message))
-
-
 # -- The page ----------------------------------------------------------------------------------
 
 def build(ctx: PageContext) -> None:
     service = character_service(ctx)
+    editable = not ctx.public_demo
     gr.HTML(STYLE, padding=False)
 
     with gr.Row(equal_height=False):
@@ -330,7 +328,7 @@ def build(ctx: PageContext) -> None:
             presets = gr.HTML(render_presets(), css_template=CARDS_CSS, js_on_load=PRESET_JS,
                               elem_id="cs-presets", apply_default_css=False)
 
-        with gr.Column(scale=2, min_width=380):
+        with gr.Column(scale=2, min_width=380, visible=editable):  # a public demo changes nothing
             with gr.Column(elem_id="cs-form-panel"):
                 form_title = gr.Markdown("### Create a character", elem_id="cs-form-title")
                 source = gr.Radio([SOURCE_UPLOAD, SOURCE_URL], value=SOURCE_UPLOAD, label="Reference image from",
@@ -408,13 +406,13 @@ def build(ctx: PageContext) -> None:
         try:
             avatars = await service.list_characters()
         except StudioError as error:
-            out[summary] = f"<span class='cs-error'>Could not list characters: {_e(error.message)}</span>"
+            out[summary] = f"<span class='cs-error'>Could not list characters: {plain(error.message)}</span>"
             out[timer] = gr.Timer(active=False)
             return out
         new_print = (avatar_fingerprint(avatars), armed_id)
         if force or new_print != fingerprint:
             thumbs = await _thumbnails(service, avatars)
-            out[cards] = render_cards(avatars, thumbs, armed_id)
+            out[cards] = render_cards(avatars, thumbs, armed_id, editable)
             out[summary] = render_summary(avatars)
             out[shown] = new_print
             if fingerprint is not None and new_print[0] != fingerprint[0]:
@@ -470,22 +468,22 @@ def build(ctx: PageContext) -> None:
     def preflight_view(picked_image) -> dict:
         """Pre-flight a picked file with Pillow before anything is sent; show the report and crop."""
         if not picked_image:
-            return {report: _shown(""), crop_row: gr.Row(visible=False), err_image: _error_update(None)}
+            return {report: _shown(""), crop_row: gr.Row(visible=False), err_image: error_note(None)}
         try:
             data = Path(picked_image["path"]).read_bytes()
         except OSError:
             return {report: _shown(""), crop_row: gr.Row(visible=False),
-                    err_image: _error_update("Reference image: the upload could not be read; choose it again.")}
+                    err_image: error_note("Reference image: the upload could not be read; choose it again.")}
         checked = images.preflight(data, picked_image.get("name"))
         if not checked.ok:
             return {report: _shown(render_report(checked, cropped=False)), crop_row: gr.Row(visible=False),
-                    err_image: _error_update(None)}
+                    err_image: error_note(None)}
         at_stream_shape = abs((checked.aspect or 0) - images.STREAM_ASPECT) < 0.01
         return {
             report: _shown(render_report(checked, cropped=not at_stream_shape)),
             crop_row: gr.Row(visible=not at_stream_shape),
             crop_preview: Image.open(io.BytesIO(images.crop_preview(data))),
-            err_image: _error_update(None),
+            err_image: error_note(None),
         }
 
     def on_image(payload):
@@ -495,13 +493,13 @@ def build(ctx: PageContext) -> None:
         chosen = {"path": payload["path"], "name": payload.get("orig_name") or Path(payload["path"]).name}
         return {picked: chosen, crop: gr.Checkbox(value=True), **preflight_view(chosen)}
 
-    image.change(on_image, image, [picked, report, crop_row, crop_preview, crop, err_image], preprocess=False,
-                 api_name=False, show_progress="minimal")
+    image.change(ctx.owner_only(on_image), image, [picked, report, crop_row, crop_preview, crop, err_image],
+                 preprocess=False, api_name=False, show_progress="minimal")
 
     def choose_source(choice, picked_image):
         by_url = choice == SOURCE_URL
         out = {image: gr.Image(visible=not by_url), url: gr.Textbox(visible=by_url),
-               err_image: _error_update(None)}
+               err_image: error_note(None)}
         if by_url:
             out.update({report: _shown(""), crop_row: gr.Row(visible=False)})
         else:
@@ -515,7 +513,7 @@ def build(ctx: PageContext) -> None:
         chosen = PERSONALITY_TEMPLATES.get(choice or "")
         if not chosen:
             return gr.skip(), gr.skip(), gr.skip()
-        return chosen["personality"], current_script or chosen["start_script"], _error_update(None)
+        return chosen["personality"], current_script or chosen["start_script"], error_note(None)
 
     template.change(use_template, [template, start_script], [personality, start_script, err_personality],
                     api_name=False, queue=False)
@@ -534,14 +532,14 @@ def build(ctx: PageContext) -> None:
     voice.change(on_voice, voice, voice_sample, api_name=False, show_progress="hidden")
 
     # Each limit is checked beside its field as soon as the field is left.
-    name.blur(lambda v: _error_update(check_name(v)), name, err_name, api_name=False, queue=False)
-    personality.blur(lambda v: _error_update(check_personality(v)), personality, err_personality,
+    name.blur(lambda v: error_note(check_name(v)), name, err_name, api_name=False, queue=False)
+    personality.blur(lambda v: error_note(check_personality(v)), personality, err_personality,
                      api_name=False, queue=False)
-    start_script.blur(lambda v: _error_update(check_start_script(v)), start_script, err_script,
+    start_script.blur(lambda v: error_note(check_start_script(v)), start_script, err_script,
                       api_name=False, queue=False)
-    url.blur(lambda v: _error_update(check_image_url(v) if v else None), url, err_image, api_name=False,
+    url.blur(lambda v: error_note(check_image_url(v) if v else None), url, err_image, api_name=False,
              queue=False)
-    documents.change(lambda v: _error_update(check_document_ids(v)), documents, err_documents,
+    documents.change(lambda v: error_note(check_document_ids(v)), documents, err_documents,
                      api_name=False, queue=False)
 
     # -- create / save -----------------------------------------------------------------------
@@ -566,7 +564,7 @@ def build(ctx: PageContext) -> None:
 
     async def on_submit(editing_id, armed_id, fingerprint, version, *values):
         form = read_form(*values)
-        out: dict = {component: _error_update(None) for component in all_errors}
+        out: dict = {component: error_note(None) for component in all_errors}
         try:
             if editing_id:
                 avatar = await service.update_character(editing_id, form)
@@ -576,7 +574,7 @@ def build(ctx: PageContext) -> None:
                 done = None
         except FormInvalid as invalid:
             for key, message in invalid.errors.items():
-                out[field_errors.get(key, err_image)] = _error_update(message)
+                out[field_errors.get(key, err_image)] = error_note(message)
             out[progress] = message_box("Nothing was sent: fix the fields marked above.", "error")
             return out
         except StudioError as error:
@@ -592,7 +590,7 @@ def build(ctx: PageContext) -> None:
             out[progress] = render_progress(avatar)
         return out
 
-    submit.click(on_submit, [editing, armed, shown, changed, *form_inputs], submit_outputs,
+    submit.click(ctx.owner_only(on_submit), [editing, armed, shown, changed, *form_inputs], submit_outputs,
                  api_name="save_character", show_progress="minimal", concurrency_limit=None)
 
     # -- card actions ------------------------------------------------------------------------
@@ -611,7 +609,7 @@ def build(ctx: PageContext) -> None:
             name: "", personality: "", start_script: "", voice: DEFAULT_VOICE, documents: [], processing: "optimize",
             template: None, image: None, url: "", source: SOURCE_UPLOAD, report: _shown(""),
             crop_row: gr.Row(visible=False),
-            picked: None, progress: "", **{component: _error_update(None) for component in all_errors},
+            picked: None, progress: "", **{component: error_note(None) for component in all_errors},
         }
 
     async def on_edit(evt: gr.EventData):
@@ -622,7 +620,7 @@ def build(ctx: PageContext) -> None:
         out = blank_form()
         out.update({
             editing: avatar["id"], watch: avatar["id"],
-            form_title: f"### Editing “{avatar.get('name')}”",
+            form_title: f"### Editing “{md_escape(avatar.get('name'))}”",
             submit: gr.Button(value="Save changes"), cancel: gr.Button(visible=True),
             name: avatar.get("name") or "", personality: avatar.get("personality") or "",
             start_script: avatar.get("start_script") or "", documents: list(avatar.get("document_ids") or []),
@@ -631,14 +629,14 @@ def build(ctx: PageContext) -> None:
                                   "clear the start script to remove it.", "info"),
         })
         if voice_choice_of(avatar.get("voice")) is None:
-            out[err_voice] = _error_update("Voice: its custom voice was deleted; pick another voice.")
+            out[err_voice] = error_note("Voice: its custom voice was deleted; pick another voice.")
         return out
 
     def on_cancel():
         return {**blank_form(), **creating_mode(), watch: None}
 
     edit_outputs = _unique(form_fields, all_errors, [editing, watch, form_title, submit, cancel, progress])
-    cards.edit(on_edit, None, edit_outputs, api_name=False)
+    cards.edit(ctx.owner_only(on_edit), None, edit_outputs, api_name=False)
     cancel.click(on_cancel, None, edit_outputs, api_name=False, queue=False)
 
     async def on_duplicate(evt: gr.EventData, fingerprint, version):
@@ -650,7 +648,7 @@ def build(ctx: PageContext) -> None:
         out.update({watch: copy["id"], changed: (version or 0) + 1, progress: render_progress(copy)})
         return out
 
-    cards.duplicate(on_duplicate, [shown, changed], _unique(listing, [watch]), api_name=False)
+    cards.duplicate(ctx.owner_only(on_duplicate), [shown, changed], _unique(listing, [watch]), api_name=False)
 
     async def on_ask_delete(evt: gr.EventData, watch_id, fingerprint, version):
         out = await snapshot(evt.id, watch_id, fingerprint, version)
@@ -682,9 +680,9 @@ def build(ctx: PageContext) -> None:
         return out
 
     delete_outputs = _unique(listing, [armed, watch], edit_outputs)
-    cards.ask_delete(on_ask_delete, [watch, shown, changed], [*listing, armed], api_name=False)
+    cards.ask_delete(ctx.owner_only(on_ask_delete), [watch, shown, changed], [*listing, armed], api_name=False)
     cards.cancel_delete(on_cancel_delete, [watch, shown, changed], [*listing, armed], api_name=False)
-    cards.confirm_delete(on_confirm_delete, [armed, editing, watch, shown, changed], delete_outputs,
+    cards.confirm_delete(ctx.owner_only(on_confirm_delete), [armed, editing, watch, shown, changed], delete_outputs,
                          api_name=False)
 
     # -- cross-tab wiring --------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Knowledge tab: the documents characters draw on, from uploaded .txt / .md files or pasted text.
 
 Left: every document with its size and the characters that use it. Right: add documents, then
-open one to edit, delete, or attach it to / detach it from a character.
+open one to edit, delete, or attach it to / detach it from a character. In a public demo the
+documents can be read but not changed: the controls are hidden and the handlers refuse.
 
 Shared: publishes `ctx.shared["documents_changed"]` (a `gr.State` int that grows whenever documents
 or their attachments change) and listens to `ctx.shared["characters_changed"]`.
@@ -9,7 +10,6 @@ or their attachments change) and listens to `ctx.shared["characters_changed"]`.
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import pandas as pd
 
 from pages.characters import character_service
 from pages.context import PageContext
+from pages.text import error_note, plain
 from studio.characters import (
     KNOWLEDGE_TOKENS_PER_CHARACTER,
     FormInvalid,
@@ -42,16 +43,8 @@ KNOWLEDGE_STYLE = """
 """
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text if text is not None else ""), quote=True)
-
-
 def _box(text: str, kind: str) -> str:
-    return f"<div class='cs-progress {kind}' data-kind='{kind}'>{_e(text)}</div>" if text else ""
-
-
-def _error(message: str | None) -> Any:
-    return gr.Markdown(value=f"⚠ {message}" if message else "", visible=bool(message))
+    return f"<div class='cs-progress {kind}' data-kind='{kind}'>{plain(text)}</div>" if text else ""
 
 
 def _size(size: dict[str, int] | None) -> str:
@@ -82,13 +75,14 @@ def render_used_by(document: dict[str, Any] | None) -> str:
     note = (f" Runway reads about {budget:,} tokens of knowledge per character; this one is ~{size['tokens']:,}."
             if size["tokens"] > budget // 5 else "")
     if not users:
-        return f"<div class='kn-used' data-testid='used-by'>Not attached to any character yet.{_e(note)}</div>"
-    chips = "".join(f"<span class='kn-chip'>{_e(u.get('name'))}</span>" for u in users)
-    return f"<div class='kn-used' data-testid='used-by'>Used by {chips}{_e(note)}</div>"
+        return f"<div class='kn-used' data-testid='used-by'>Not attached to any character yet.{plain(note)}</div>"
+    chips = "".join(f"<span class='kn-chip'>{plain(u.get('name'))}</span>" for u in users)
+    return f"<div class='kn-used' data-testid='used-by'>Used by {chips}{plain(note)}</div>"
 
 
 def build(ctx: PageContext) -> None:
     service = character_service(ctx)
+    editable = not ctx.public_demo  # a public demo shows the documents but changes nothing
     gr.HTML(KNOWLEDGE_STYLE, padding=False)
 
     with gr.Row(equal_height=False):
@@ -107,15 +101,16 @@ def build(ctx: PageContext) -> None:
             with gr.Column(elem_id="kn-editor"):
                 gr.Markdown("#### Open a document")
                 selected = gr.Dropdown(label="Document", choices=[], value=None, elem_id="kn-selected")
-                edit_name = gr.Textbox(label="Name", max_lines=1, elem_id="kn-edit-name", interactive=True)
+                edit_name = gr.Textbox(label="Name", max_lines=1, elem_id="kn-edit-name", interactive=editable)
                 err_edit_name = gr.Markdown(visible=False, elem_classes="cs-error")
-                edit_content = gr.Textbox(label="Content", lines=8, max_lines=20, elem_id="kn-edit-content")
+                edit_content = gr.Textbox(label="Content", lines=8, max_lines=20, elem_id="kn-edit-content",
+                                          interactive=editable)
                 err_edit_content = gr.Markdown(visible=False, elem_classes="cs-error")
-                with gr.Row():
+                with gr.Row(visible=editable):
                     save = gr.Button("Save changes", variant="primary", elem_id="kn-save")
                     delete = gr.Button("Delete", variant="secondary", elem_id="kn-delete")
                 doc_status = gr.HTML("", elem_id="kn-doc-status")
-        with gr.Column(scale=2, min_width=380):
+        with gr.Column(scale=2, min_width=380, visible=editable):
             with gr.Column(elem_id="kn-add"):
                 gr.Markdown("#### Add documents")
                 files = gr.File(label="Upload .txt or .md files", file_count="multiple",
@@ -150,7 +145,7 @@ def build(ctx: PageContext) -> None:
         try:
             documents = await service.list_documents()
         except StudioError as error:
-            return {summary: f"<span class='cs-error'>Could not list documents: {_e(error.message)}</span>"}
+            return {summary: f"<span class='cs-error'>Could not list documents: {plain(error.message)}</span>"}
         out[table] = documents_table(documents)
         out[docs_state] = [d["id"] for d in documents]
         total = sum((d.get("size") or {}).get("characters", 0) for d in documents)
@@ -186,7 +181,7 @@ def build(ctx: PageContext) -> None:
 
     async def open_document(document_id):
         reset = {armed: None, delete: gr.Button(value="Delete", variant="secondary"),
-                 err_edit_name: _error(None), err_edit_content: _error(None), doc_status: ""}
+                 err_edit_name: error_note(None), err_edit_content: error_note(None), doc_status: ""}
         if not document_id:
             reset.pop(doc_status)  # keep the message of whatever closed it (e.g. a delete)
             return {**reset, edit_name: "", edit_content: "", used_by: ""}
@@ -209,22 +204,22 @@ def build(ctx: PageContext) -> None:
 
     table.select(pick_row, docs_state, selected, api_name=False, queue=False)
 
-    edit_name.blur(lambda v: _error(check_doc_name(v)), edit_name, err_edit_name, api_name=False, queue=False)
-    edit_content.blur(lambda v: _error(check_doc_content(v)), edit_content, err_edit_content, api_name=False,
+    edit_name.blur(lambda v: error_note(check_doc_name(v)), edit_name, err_edit_name, api_name=False, queue=False)
+    edit_content.blur(lambda v: error_note(check_doc_content(v)), edit_content, err_edit_content, api_name=False,
                       queue=False)
-    new_name.blur(lambda v: _error(check_doc_name(v) if v else None), new_name, err_new_name, api_name=False,
+    new_name.blur(lambda v: error_note(check_doc_name(v) if v else None), new_name, err_new_name, api_name=False,
                   queue=False)
 
     async def on_save(document_id, name, content, version):
-        out: dict = {err_edit_name: _error(None), err_edit_content: _error(None), armed: None,
+        out: dict = {err_edit_name: error_note(None), err_edit_content: error_note(None), armed: None,
                      delete: gr.Button(value="Delete", variant="secondary")}
         if not document_id:
             return {**out, doc_status: _box("Open a document first.", "error")}
         try:
             await service.update_document(document_id, name or "", content or "")
         except FormInvalid as invalid:
-            out[err_edit_name] = _error(invalid.errors.get("name"))
-            out[err_edit_content] = _error(invalid.errors.get("content"))
+            out[err_edit_name] = error_note(invalid.errors.get("name"))
+            out[err_edit_content] = error_note(invalid.errors.get("content"))
             return {**out, doc_status: _box("Nothing was sent: fix the fields marked above.", "error")}
         except StudioError as error:
             return {**out, doc_status: _box(error.message, "error")}
@@ -233,7 +228,7 @@ def build(ctx: PageContext) -> None:
         return out
 
     save_outputs = [*editor, *list_outputs, documents_changed]
-    save.click(on_save, [selected, edit_name, edit_content, documents_changed], save_outputs,
+    save.click(ctx.owner_only(on_save), [selected, edit_name, edit_content, documents_changed], save_outputs,
                api_name="save_document", show_progress="minimal")
 
     async def on_delete(document_id, armed_id, name, version):
@@ -254,7 +249,7 @@ def build(ctx: PageContext) -> None:
                     doc_status: _box(f"Deleted “{(name or '').strip()}”.", "info")})
         return out
 
-    delete.click(on_delete, [selected, armed, edit_name, documents_changed], save_outputs,
+    delete.click(ctx.owner_only(on_delete), [selected, armed, edit_name, documents_changed], save_outputs,
                  api_name="delete_document", show_progress="minimal")
 
     async def on_attach_change(document_id, avatar_id, version, attaching: bool):
@@ -284,20 +279,20 @@ def build(ctx: PageContext) -> None:
         return await on_attach_change(document_id, avatar_id, version, False)
 
     attach_outputs = [used_by, attach_status, documents_changed, *list_outputs]
-    attach.click(on_attach, [selected, character, documents_changed], attach_outputs, api_name="attach_document",
-                 show_progress="minimal")
-    detach.click(on_detach, [selected, character, documents_changed], attach_outputs, api_name="detach_document",
-                 show_progress="minimal")
+    attach.click(ctx.owner_only(on_attach), [selected, character, documents_changed], attach_outputs,
+                 api_name="attach_document", show_progress="minimal")
+    detach.click(ctx.owner_only(on_detach), [selected, character, documents_changed], attach_outputs,
+                 api_name="detach_document", show_progress="minimal")
 
     # -- add ---------------------------------------------------------------------------------
 
     async def on_add(name, content, version):
-        out: dict = {err_new_name: _error(None), err_new_content: _error(None)}
+        out: dict = {err_new_name: error_note(None), err_new_content: error_note(None)}
         try:
             document = await service.create_document(name or "", content or "")
         except FormInvalid as invalid:
-            out[err_new_name] = _error(invalid.errors.get("name"))
-            out[err_new_content] = _error(invalid.errors.get("content"))
+            out[err_new_name] = error_note(invalid.errors.get("name"))
+            out[err_new_content] = error_note(invalid.errors.get("content"))
             return {**out, add_status: _box("Nothing was sent: fix the fields marked above.", "error")}
         except StudioError as error:
             return {**out, add_status: _box(error.message, "error")}
@@ -307,12 +302,12 @@ def build(ctx: PageContext) -> None:
         return out
 
     add_outputs = [err_new_name, err_new_content, add_status, new_name, new_content, documents_changed, *list_outputs]
-    add.click(on_add, [new_name, new_content, documents_changed], add_outputs, api_name="add_document",
+    add.click(ctx.owner_only(on_add), [new_name, new_content, documents_changed], add_outputs, api_name="add_document",
               show_progress="minimal")
 
     async def on_files(paths, version):
         if not paths:
-            return {err_file: _error(None)}
+            return {err_file: error_note(None)}
         problems, parsed = [], []
         for path in paths if isinstance(paths, list) else [paths]:
             filename = Path(path).name
@@ -331,7 +326,7 @@ def build(ctx: PageContext) -> None:
                 continue
             added.append(name)
             last_id = document["id"]
-        out: dict = {err_file: _error(" ".join(problems) if problems else None), files: None}
+        out: dict = {err_file: error_note(" ".join(problems) if problems else None), files: None}
         if added:
             out.update(await listing(last_id))
             out[documents_changed] = version + 1
@@ -340,8 +335,9 @@ def build(ctx: PageContext) -> None:
             out[add_status] = _box("Nothing was added.", "error")
         return out
 
-    files.upload(on_files, [files, documents_changed], [err_file, files, add_status, documents_changed, *list_outputs],
-                 api_name=False, show_progress="minimal")
+    files.upload(ctx.owner_only(on_files), [files, documents_changed],
+                 [err_file, files, add_status, documents_changed, *list_outputs], api_name=False,
+                 show_progress="minimal")
 
     # -- other tabs --------------------------------------------------------------------------
 

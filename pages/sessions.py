@@ -8,7 +8,6 @@ ledger and the shared conversations list, never Runway.
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import tempfile
 import time
@@ -20,6 +19,7 @@ import gradio as gr
 import pandas as pd
 
 from pages.context import PageContext
+from pages.text import md_code, md_escape, md_link, plain
 from studio.errors import StudioError
 from studio.history import (
     NUMBER_COLUMNS,
@@ -29,6 +29,7 @@ from studio.history import (
     SessionDetails,
     SessionsView,
     iso_utc,
+    spreadsheet_safe,
 )
 
 STATUS_CHOICES = [
@@ -45,6 +46,9 @@ STATUS_CHOICES = [
     ("ended (any way)", "ended"),
 ]
 ALL_AVATARS = ("All avatars", "")
+# A public demo's visitor asking for a session that is not theirs (or none at all: the same words,
+# so that nobody learns which ids exist).
+NOT_YOURS = "This public demo shows only your own calls, and that session is not one of them."
 
 # Whether the Sessions table is on screen, once the tab switch has been drawn.
 SHOWING_JS = """async (showing, sessionId) => {
@@ -144,17 +148,18 @@ def build(ctx: PageContext) -> None:
 
     async def sessions_table(
         statuses: list[str] | None, avatar_id: str | None, since_text: str | None,
-        until_text: str | None, search_text: str | None,
+        until_text: str | None, search_text: str | None, request: gr.Request | None = None,
     ) -> tuple[Any, str, str]:
         """The sessions table with the filters applied, the figures above it, and its caption."""
         try:
             wanted = Filters.parse(statuses, avatar_id, since_text, until_text, search_text,
                                    now=studio.clock.now())
         except ValueError as error:
-            return gr.skip(), gr.skip(), f"⚠️ {error}"
-        view = await history.sessions_view(wanted)
+            return gr.skip(), gr.skip(), f"⚠️ {md_escape(error)}"
+        visitor = ctx.visitor(request)
+        view = await history.sessions_view(wanted, client=visitor)
         return (table_value(view.table), figures_html(view.figures, studio),
-                caption_text(view, wanted, interval))
+                caption_text(view, wanted, interval, own_only=visitor is not None))
 
     gr.on(
         [timer.tick, ctx.tab_objects["sessions"].select, status.change, avatar.change, since.change,
@@ -163,14 +168,25 @@ def build(ctx: PageContext) -> None:
         api_name="sessions_table", concurrency_limit=None, show_progress="hidden",
     )
 
-    async def session_details(session_id: str | None) -> tuple[Any, ...]:
+    def visible_to(session_id: str, visitor: str | None) -> bool:
+        """Whether a viewer may open or cancel a session: anyone, or in a public demo its caller."""
+        if visitor is None:
+            return True
+        row = studio.ledger.get(session_id)
+        return row is not None and row["client_id"] == visitor
+
+    async def session_details(
+        session_id: str | None, request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
         """The details panel of one session (by session or request id)."""
         if not session_id:
             return (gr.Column(visible=False), *([gr.skip()] * 7), None, gr.Timer(active=False))
         try:
+            if not visible_to(session_id, ctx.visitor(request)):
+                raise StudioError("not_found", NOT_YOURS, 404)
             details = await history.details(session_id)
         except StudioError as error:
-            problem = f"#### Session `{session_id}`\n\n⚠️ {error.message}"
+            problem = f"#### Session {md_code(session_id)}\n\n⚠️ {md_escape(error.message)}"
             return (gr.Column(visible=True), problem, "", None, "", gr.JSON(None, visible=False),
                     "", gr.Button(visible=False), session_id, gr.Timer(active=False))
         tools = tool_calls_value(details)
@@ -194,25 +210,27 @@ def build(ctx: PageContext) -> None:
     table.select(pick, None, [selected, cancel_note], queue=False, api_visibility="private").then(
         session_details, selected, detail_outputs, show_progress="hidden", api_visibility="private")
 
-    async def cancel_session(session_id: str | None) -> str:
+    async def cancel_session(session_id: str | None, request: gr.Request | None = None) -> str:
         """Cancel a session this studio started that has not ended."""
         if not session_id:
             return "Select a session first."
+        if not visible_to(session_id, ctx.visitor(request)):
+            return f"⚠️ {md_escape(NOT_YOURS)}"
         try:
             row = await studio.broker.cancel(session_id)
         except StudioError as error:
-            return f"⚠️ {error.message}"
+            return f"⚠️ {md_escape(error.message)}"
         return f"Session {row['status'].lower()}."
 
     cancel.click(cancel_session, selected, cancel_note, api_name="cancel_session").then(
         session_details, selected, detail_outputs, show_progress="hidden", api_visibility="private")
 
     def export_csv(shown: pd.DataFrame | None) -> Any:
-        """The rows the table shows, as a CSV file."""
+        """The rows the table shows, as a CSV file (text that looks like a formula stays text)."""
         frame = shown if shown is not None else pd.DataFrame(columns=list(TABLE_COLUMNS))
         stamp = datetime.fromtimestamp(studio.clock.now(), timezone.utc).strftime("%Y%m%d-%H%M%S")
         path = csv_path(f"sessions-{stamp}.csv")
-        frame.to_csv(path, index=False)
+        spreadsheet_safe(frame).to_csv(path, index=False)
         return gr.File(value=str(path), visible=True)
 
     export.click(export_csv, table, csv_file, api_name="export_csv")
@@ -287,9 +305,9 @@ def table_value(table: pd.DataFrame) -> dict[str, Any]:
 
 
 def _figure(name: str, value: str, more: str = "", key: str = "") -> str:
-    return (f"<div class='figure' data-figure='{key}'><div class='name'>{html.escape(name)}</div>"
-            f"<div class='value'>{html.escape(value)}</div>"
-            f"<div class='more'>{html.escape(more)}</div></div>")
+    return (f"<div class='figure' data-figure='{key}'><div class='name'>{plain(name)}</div>"
+            f"<div class='value'>{plain(value)}</div>"
+            f"<div class='more'>{plain(more)}</div></div>")
 
 
 def _secs(value: float | None) -> str:
@@ -314,7 +332,8 @@ def figures_html(figures: Figures | None, studio: Any) -> str:
     ]) + "</div>"
 
 
-def caption_text(view: SessionsView, filters: Filters, interval: float) -> str:
+def caption_text(view: SessionsView, filters: Filters, interval: float, *, own_only: bool = False) -> str:
+    """The line under the filters; `own_only`: a public demo visitor's view of their own calls."""
     shown = len(view.table)
     scope = "matching the filters" if filters.active else "in all"
     noun = "session" if view.matching == 1 else "sessions"
@@ -325,8 +344,11 @@ def caption_text(view: SessionsView, filters: Filters, interval: float) -> str:
     if filters.active:
         counts += f" ({view.total:,} in all)"
     parts = [counts + "; the figures cover all of them."]
-    if view.conversations_error:
-        parts.append(f"⚠️ Sessions started elsewhere are missing: {view.conversations_error}")
+    if own_only:
+        parts.append("Public demo: only the calls made from your address are shown.")
+    elif view.conversations_error:
+        parts.append("⚠️ Sessions started elsewhere are missing: "
+                     + md_escape(view.conversations_error))
     elif view.conversations_fetched_at:
         as_of = iso_utc(view.conversations_fetched_at)[11:]
         parts.append(f"Account conversations as of {as_of} UTC.")
@@ -336,14 +358,16 @@ def caption_text(view: SessionsView, filters: Filters, interval: float) -> str:
 
 
 def heading_text(details: SessionDetails) -> str:
-    lines = [f"#### {details.avatar}: {details.label}",
-             f"Session `{details.session_id or '(none yet)'}`"
-             + (f" · request `{details.request_id}`" if details.request_id else "")
+    """The details' heading, in Markdown; every value in it is upstream text, escaped."""
+    session = md_code(details.session_id) if details.session_id else "(none yet)"
+    lines = [f"#### {md_escape(details.avatar)}: {md_escape(details.label)}",
+             f"Session {session}"
+             + (f" · request {md_code(details.request_id)}" if details.request_id else "")
              + f" · started {'in this studio' if details.origin == 'this studio' else 'elsewhere'}"
              + (f" · created {iso_utc(details.created)} UTC" if details.created else "")
              + (f" · in the room {details.duration}" if details.duration else "")]
     if details.failure:
-        lines.append(f"**Failure:** {details.failure}")
+        lines.append(f"**Failure:** {md_escape(details.failure)}")
     if details.origin != "this studio" and details.status == "IN_PROGRESS":
         lines.append("*Started elsewhere: cancel it where it was started.*")
     return "\n\n".join(lines)
@@ -354,9 +378,9 @@ def timeline_html(details: SessionDetails) -> str:
         return "<b>Lifecycle</b><p class='empty'>No lifecycle events recorded.</p>"
     rows = "".join(
         f"<tr><td class='offset'>{_offset(e['offset'])}</td>"
-        f"<td>{html.escape(e['name'].replace('_', ' '))}</td>"
-        f"<td>{html.escape(iso_utc(e['at'])[11:])}</td>"
-        f"<td>{html.escape(e['detail'] or '')}</td></tr>"
+        f"<td>{plain(e['name'].replace('_', ' '))}</td>"
+        f"<td>{plain(iso_utc(e['at'])[11:])}</td>"
+        f"<td>{plain(e['detail'] or '')}</td></tr>"
         for e in details.timeline
     )
     since = "after request" if details.request_id else "after creation"
@@ -375,8 +399,8 @@ def transcript_html(details: SessionDetails) -> str:
                else "No transcript: Runway keeps one only for sessions that ended cleanly.")
         return f"<b>Transcript</b><p class='empty'>{why}</p>"
     lines = "".join(
-        f"<div class='line {html.escape(e['role'])}'>"
-        f"<span class='role'>{html.escape(e['role'])}</span>{html.escape(e['content'] or '')}</div>"
+        f"<div class='line {plain(e['role'])}'>"
+        f"<span class='role'>{plain(e['role'])}</span>{plain(e['content'] or '')}</div>"
         for e in details.transcript
     )
     count, source = len(details.transcript), details.transcript_source
@@ -394,7 +418,7 @@ def tool_calls_value(details: SessionDetails) -> Any:
 def recording_text(details: SessionDetails, studio: Any) -> str:
     if details.recording_url:
         fetched = details.recording_fetched_at or time.time()
-        return (f"**Recording:** [download]({details.recording_url}) · link fetched "
+        return (f"**Recording:** {md_link('download', details.recording_url)} · link fetched "
                 f"{iso_utc(fetched)} UTC; Runway's links expire 24–48 h after they are issued, "
                 "so reopen these details for a fresh one.")
     if details.status in ("COMPLETED",) and studio.mode != "live":

@@ -1,10 +1,11 @@
-"""The page frame: header, mode banner, and the five tabs."""
+"""The page frame: header, mode banner (and the public demo notice), and the five tabs."""
 
 from __future__ import annotations
 
 import gradio as gr
 
 from pages.context import PageContext
+from pages.text import plain
 
 TITLE = "Character Studio"
 
@@ -16,6 +17,8 @@ CSS = """
 .mode-banner.live { background: #e6f6ec; color: #11522b; border: 1px solid #9fd9b4; }
 .dark .mode-banner.simulator { background: #3a3115; color: #f6e3a4; border-color: #6b5a22; }
 .dark .mode-banner.live { background: #14321f; color: #b9ecc9; border-color: #2d6b44; }
+.mode-banner.demo { background: #eef2ff; color: #27306b; border: 1px solid #b8c2f5; }
+.dark .mode-banner.demo { background: #1c2144; color: #cdd5ff; border-color: #3b4685; }
 """
 
 
@@ -24,12 +27,21 @@ def mode_banner(ctx: PageContext) -> str:
     if settings.mode == "live":
         return (
             "<div class='mode-banner live' data-mode='live'><b>Live mode</b>: connected to Runway at "
-            f"<code>{settings.base_url}</code>. Calls start real sessions and use credits.</div>"
+            f"<code>{plain(settings.base_url)}</code>. Calls start real sessions and use credits.</div>"
         )
     return (
         "<div class='mode-banner simulator' data-mode='simulator'><b>Simulator mode</b>: no "
         "<code>RUNWAYML_API_SECRET</code> is set, so everything runs on the embedded local Runway "
         "simulator. Nothing is billed; calls are simulated.</div>"
+    )
+
+
+def public_demo_notice() -> str:
+    return (
+        "<div class='mode-banner demo' data-mode='public-demo' role='note'><b>Public demo</b>: call any "
+        "character and follow your own calls in Sessions. Other visitors' calls stay private, and "
+        "characters, documents and voices can't be created, edited or deleted here. The owner opens "
+        "editing with <code>STUDIO_AUTH</code> (sign-in) or <code>STUDIO_PUBLIC_DEMO=false</code>.</div>"
     )
 
 
@@ -39,3 +51,5 @@ def header(ctx: PageContext) -> None:
         "<p>Make Runway Characters, call them live, and watch every session.</p></div>"
     )
     gr.HTML(mode_banner(ctx))
+    if ctx.public_demo:
+        gr.HTML(public_demo_notice(), elem_id="public-demo-notice")

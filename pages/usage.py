@@ -6,13 +6,13 @@ Loaded when the tab is opened and by its Refresh button, from values shared by e
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
 from pages.context import PageContext
+from pages.text import plain
 from studio.errors import StudioError
 from studio.history import AccountLimits, account_limits, estimated_spend, iso_utc, usage_by_day
 
@@ -101,18 +101,18 @@ def build(ctx: PageContext) -> None:
 
 
 def _placeholder(text: str, *, error: bool = False) -> str:
-    return f"<p class='{'error' if error else 'small'}'>{html.escape(text)}</p>"
+    return f"<p class='{'error' if error else 'small'}'>{plain(text)}</p>"
 
 
 def meter(label: str, used: float | None, limit: float | None, unit: str = "") -> str:
     """A labelled bar: how much of a limit is used (no limit: the count alone)."""
     used_text = "–" if used is None else f"{used:,.0f}"
     if not limit:
-        return (f"<div class='meter'><div class='label'><span>{html.escape(label)}</span>"
+        return (f"<div class='meter'><div class='label'><span>{plain(label)}</span>"
                 f"<span>{used_text}{unit} · no limit</span></div></div>")
     share = 0.0 if used is None else min(1.0, used / limit)
     level = "full" if share >= 1.0 else "warn" if share >= 0.8 else ""
-    name = html.escape(label)
+    name = plain(label)
     amount = f"{used_text} / {limit:,.0f}{unit} ({share:.0%})"
     fill = f"<div class='fill {level}' style='width:{share * 100:.1f}%'></div>"
     return (f"<div class='meter' data-meter='{name}'><div class='label'><span>{name}</span>"
@@ -122,11 +122,11 @@ def meter(label: str, used: float | None, limit: float | None, unit: str = "") -
 def card(key: str, title: str, *parts: str) -> str:
     """One card: a small title over whatever HTML parts follow (already escaped)."""
     body = "".join(parts)
-    return f"<div class='card' data-card='{key}'><h4>{html.escape(title)}</h4>{body}</div>"
+    return f"<div class='card' data-card='{key}'><h4>{plain(title)}</h4>{body}</div>"
 
 
 def big(text: str) -> str:
-    return f"<div class='big'>{html.escape(text)}</div>"
+    return f"<div class='big'>{plain(text)}</div>"
 
 
 def small(text: str) -> str:

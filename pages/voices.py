@@ -2,12 +2,12 @@
 or clone one from an audio sample, see the account's voices, and delete them.
 
 A new voice is selected in the character form's Voice list at once (marked ★); it processes for a
-few seconds on Runway's side, and this panel follows it until it is READY or FAILED.
+few seconds on Runway's side, and this panel follows it until it is READY or FAILED. In a public
+demo the panel is hidden with the character form, and its handlers refuse.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from pages.context import PageContext
+from pages.text import error_note, plain
 from studio.characters import (
     VOICE_DESIGN_MODELS,
     CharacterService,
@@ -52,19 +53,15 @@ def render_voices(voices: list[dict[str, Any]]) -> str:
         status = voice.get("status", "")
         detail = voice.get("failure_reason") if status == "FAILED" else voice.get("description")
         rows.append(
-            f"<tr data-id='{html.escape(voice['id'])}'><td>★ {html.escape(voice.get('name') or '')}</td>"
-            f"<td><span class='cv-badge {html.escape(status)}'>{html.escape(status)}</span></td>"
-            f"<td>{html.escape(detail or '')}</td></tr>")
+            f"<tr data-id='{plain(voice['id'])}'><td>★ {plain(voice.get('name') or '')}</td>"
+            f"<td><span class='cv-badge {plain(status)}'>{plain(status)}</span></td>"
+            f"<td>{plain(detail or '')}</td></tr>")
     return ("<table class='cv-list' data-testid='voice-list'><thead><tr><th>Voice</th><th>Status</th>"
             "<th>Description</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
-def _error(message: str | None) -> Any:
-    return gr.Markdown(value=f"⚠ {message}" if message else "", visible=bool(message))
-
-
 def _box(text: str, kind: str) -> str:
-    return f"<div class='cs-progress {kind}' data-kind='{kind}'>{html.escape(text)}</div>"
+    return f"<div class='cs-progress {kind}' data-kind='{kind}'>{plain(text)}</div>"
 
 
 def build(ctx: PageContext, service: CharacterService, voice_dropdown: gr.Dropdown) -> VoicesPanel:
@@ -147,7 +144,7 @@ def build(ctx: PageContext, service: CharacterService, voice_dropdown: gr.Dropdo
     timer.tick(tick, [voices_changed, seen, voice_dropdown], outputs, api_name=False, show_progress="hidden")
 
     async def on_preview(prompt_text, model_name):
-        out = {err_prompt: _error(check_voice_prompt(prompt_text))}
+        out = {err_prompt: error_note(check_voice_prompt(prompt_text))}
         if check_voice_prompt(prompt_text):
             return {**out, status: _box("Nothing was sent: describe the voice first.", "error")}
         try:
@@ -157,8 +154,8 @@ def build(ctx: PageContext, service: CharacterService, voice_dropdown: gr.Dropdo
         return {**out, preview_audio: gr.Audio(value=audio, visible=True),
                 status: _box(f"Preview ready ({seconds:.1f} s). Like it? Give it a name and create the voice.", "ready")}
 
-    preview.click(on_preview, [prompt, model], [err_prompt, preview_audio, status], api_name="preview_voice",
-                  show_progress="minimal")
+    preview.click(ctx.owner_only(on_preview), [prompt, model], [err_prompt, preview_audio, status],
+                  api_name="preview_voice", show_progress="minimal")
 
     async def created(voice_id: str, name: str, version, last, current_voice) -> dict:
         out = await refresh(version, last, current_voice, selected=custom_choice(voice_id))
@@ -168,22 +165,23 @@ def build(ctx: PageContext, service: CharacterService, voice_dropdown: gr.Dropdo
         return out
 
     async def on_design(name, prompt_text, model_name, description, version, last, current_voice):
-        out: dict = {err_design_name: _error(None), err_prompt: _error(None)}
+        out: dict = {err_design_name: error_note(None), err_prompt: error_note(None)}
         try:
             voice_id = await service.design_voice(name or "", prompt_text or "", model_name, description or "")
         except FormInvalid as invalid:
             for key, message in invalid.errors.items():
-                out[design_errors[key]] = _error(message)
+                out[design_errors[key]] = error_note(message)
             return {**out, status: _box("Nothing was sent: fix the fields marked above.", "error")}
         except StudioError as error:
             return {**out, status: _box(error.message, "error")}
         return {**out, **await created(voice_id, name, version, last, current_voice)}
 
-    design.click(on_design, [design_name, prompt, model, design_description, voices_changed, seen, voice_dropdown],
+    design.click(ctx.owner_only(on_design),
+                 [design_name, prompt, model, design_description, voices_changed, seen, voice_dropdown],
                  [err_design_name, err_prompt, *outputs], api_name="design_voice", show_progress="minimal")
 
     async def on_clone(name, sample_path, description, version, last, current_voice):
-        out: dict = {err_clone_name: _error(None), err_sample: _error(None)}
+        out: dict = {err_clone_name: error_note(None), err_sample: error_note(None)}
         data = filename = None
         if sample_path:
             try:
@@ -194,18 +192,18 @@ def build(ctx: PageContext, service: CharacterService, voice_dropdown: gr.Dropdo
             voice_id = await service.clone_voice(name or "", data, filename, description or "")
         except FormInvalid as invalid:
             for key, message in invalid.errors.items():
-                out[clone_errors[key]] = _error(message)
+                out[clone_errors[key]] = error_note(message)
             return {**out, status: _box("Nothing was sent: fix the fields marked above.", "error")}
         except StudioError as error:
             return {**out, status: _box(error.message, "error")}
         return {**out, **await created(voice_id, name, version, last, current_voice)}
 
-    clone.click(on_clone, [clone_name, sample, clone_description, voices_changed, seen, voice_dropdown],
+    clone.click(ctx.owner_only(on_clone), [clone_name, sample, clone_description, voices_changed, seen, voice_dropdown],
                 [err_clone_name, err_sample, *outputs], api_name="clone_voice", show_progress="minimal")
 
-    design_name.blur(lambda v: _error(check_voice_name(v)), design_name, err_design_name, api_name=False, queue=False)
-    clone_name.blur(lambda v: _error(check_voice_name(v)), clone_name, err_clone_name, api_name=False, queue=False)
-    prompt.blur(lambda v: _error(check_voice_prompt(v) if v else None), prompt, err_prompt, api_name=False,
+    design_name.blur(lambda v: error_note(check_voice_name(v)), design_name, err_design_name, api_name=False, queue=False)
+    clone_name.blur(lambda v: error_note(check_voice_name(v)), clone_name, err_clone_name, api_name=False, queue=False)
+    prompt.blur(lambda v: error_note(check_voice_prompt(v) if v else None), prompt, err_prompt, api_name=False,
                 queue=False)
 
     async def on_delete(voice_id, armed_id, version, last, current_voice):
@@ -230,8 +228,8 @@ def build(ctx: PageContext, service: CharacterService, voice_dropdown: gr.Dropdo
     def disarm():
         return None, gr.Button(value="Delete voice", variant="secondary")
 
-    delete.click(on_delete, [chosen, armed, voices_changed, seen, voice_dropdown], [armed, delete, *outputs],
-                 api_name=False, show_progress="minimal")
+    delete.click(ctx.owner_only(on_delete), [chosen, armed, voices_changed, seen, voice_dropdown],
+                 [armed, delete, *outputs], api_name=False, show_progress="minimal")
     chosen.change(disarm, None, [armed, delete], api_name=False, queue=False)
 
     return VoicesPanel(voices_changed=voices_changed)

@@ -32,6 +32,9 @@ from studio.sessions import REQUEST_ID, SessionRequest
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _DISCONNECT_CHECK = 0.25
+# The browser reports its last moments (and its transcript) just after a call ends; later
+# reports on an ended session are refused.
+EVENT_GRACE = 60.0
 
 
 class _Strict(BaseModel):
@@ -74,10 +77,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": f"Invalid request: {first['msg']}", "code": "invalid_request"}, 400)
 
 
-def client_address(request: Request, trust_proxy: bool) -> str:
-    if trust_proxy and (forwarded := request.headers.get("x-forwarded-for")):
-        return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+def caller_id(studio: Studio, request: Request) -> str:
+    """The anonymised id of whoever sent `request` (see `Studio.caller_id` for proxies)."""
+    peer = request.client.host if request.client else None
+    return studio.caller_id(peer, request.headers.get("x-forwarded-for"))
 
 
 def build_router(studio: Studio, access: Access) -> APIRouter:
@@ -87,34 +90,39 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
     async def create_session(request: Request) -> dict[str, str]:
         body = await read_json(request, SessionBody)
         session_request = _session_request(studio, body)
-        client = studio.client_id(client_address(request, studio.settings.trust_proxy_headers))
+        client = caller_id(studio, request)
         credentials = await _unless_caller_leaves(request, studio.broker.start(session_request, client))
         return credentials.as_json()
 
     @router.get("/api/calls/{request_id}")
-    async def call_progress(request_id: str) -> dict[str, Any]:
-        row = studio.ledger.get(request_id) if REQUEST_ID.match(request_id) else None
+    async def call_progress(request_id: str, request: Request) -> dict[str, Any]:
+        row = _row_or_404(studio, request_id, request) if REQUEST_ID.match(request_id) else None
         if row is None or row["request_id"] != request_id:
             raise StudioError("not_found", "No call with that request id.", 404)
         return _progress(row)
 
     @router.get("/api/sessions")
-    async def list_sessions(status: str | None = None, avatar: str | None = None, limit: int = 100) -> dict:
+    async def list_sessions(request: Request, status: str | None = None, avatar: str | None = None,
+                            limit: int = 100) -> dict:
         if not 1 <= limit <= 1000:
             raise StudioError("invalid_request", "'limit' must be between 1 and 1000.", 400)
         statuses = [s.strip().upper() for s in status.split(",")] if status else None
-        return {"sessions": studio.ledger.list(status=statuses, avatar=avatar, limit=limit)}
+        rows = studio.ledger.list(status=statuses, avatar=avatar, limit=limit,
+                                  client_id=_visitor_scope(studio, request))
+        return {"sessions": rows}
 
     @router.get("/api/sessions/{session_id}")
-    async def get_session(session_id: str) -> dict:
-        row = _row_or_404(studio, session_id)
+    async def get_session(session_id: str, request: Request) -> dict:
+        row = _row_or_404(studio, session_id, request)
         return row | {"events": studio.ledger.events(row["request_id"])}
 
     @router.post("/api/sessions/{session_id}/events", status_code=204)
     async def report_event(session_id: str, request: Request) -> Response:
-        row = _row_or_404(studio, session_id)
+        row = _row_or_404(studio, session_id, request)
         body = await read_json(request, EventBody)
         now = studio.clock.now()
+        if row["ended_at"] is not None and now - row["ended_at"] > EVENT_GRACE:
+            raise StudioError("session_ended", "This session has ended; it takes no more reports.", 409)
         # The browser's clock may drift; keep its time only when it is plausible.
         at = float(body.at) if body.at is not None and abs(body.at - now) < 300 else now
         transcript = [line.model_dump() for line in body.transcript] if body.transcript else None
@@ -122,8 +130,9 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
         return Response(status_code=204)
 
     @router.post("/api/sessions/{session_id}/cancel")
-    async def cancel_session(session_id: str) -> dict:
-        return await studio.broker.cancel(session_id)
+    async def cancel_session(session_id: str, request: Request) -> dict:
+        row = _row_or_404(studio, session_id, request)
+        return await studio.broker.cancel(row["request_id"])
 
     @router.get("/api/avatars/{avatar_id}/image")
     async def avatar_image(avatar_id: str) -> Response:
@@ -147,7 +156,7 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
     async def simulate(session_id: str, request: Request) -> Response:
         if studio.simulated_calls is None:
             raise StudioError("not_simulated", "Simulated calls exist only on the local simulator.", 404)
-        row = _row_or_404(studio, session_id)
+        row = _row_or_404(studio, session_id, request)
         body = await read_json(request, SimulateBody)
         if body.action == "join":
             await studio.simulated_calls.join(row["session_id"])
@@ -205,11 +214,8 @@ def _session_request(studio: Studio, body: SessionBody) -> SessionRequest:
             "Unknown character: use a preset id (such as 'music-superstar') or a custom avatar's UUID.",
             404,
         )
-    if body.requestId is not None:
-        if not REQUEST_ID.match(body.requestId):
-            raise StudioError("invalid_request", "'requestId' may use letters, digits, '-' and '_' only.", 400)
-        if studio.ledger.get(body.requestId):
-            raise StudioError("duplicate_request", "That requestId was used already; make a new one.", 409)
+    if body.requestId is not None and not REQUEST_ID.match(body.requestId):
+        raise StudioError("invalid_request", "'requestId' may use letters, digits, '-' and '_' only.", 400)
     extra = {"request_id": body.requestId} if body.requestId else {}
     return SessionRequest(
         avatar_id=avatar_id,
@@ -236,9 +242,16 @@ async def _unless_caller_leaves(request: Request, work: Any) -> Any:
                 await task
 
 
-def _row_or_404(studio: Studio, any_id: str) -> dict[str, Any]:
+def _visitor_scope(studio: Studio, request: Request) -> str | None:
+    """In a public demo a visitor sees only their own calls: the caller id to filter by."""
+    return caller_id(studio, request) if studio.settings.public_demo else None
+
+
+def _row_or_404(studio: Studio, any_id: str, request: Request) -> dict[str, Any]:
+    """The ledger row, if it exists and this visitor may see it (another's call is not found)."""
     row = studio.ledger.get(any_id) if len(any_id) <= 64 else None
-    if row is None:
+    scope = _visitor_scope(studio, request)
+    if row is None or (scope is not None and row["client_id"] != scope):
         raise StudioError("not_found", "The studio has no session with that id.", 404)
     return row
 

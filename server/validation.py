@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from studio.errors import StudioError
 
 MAX_BODY_BYTES = 64 * 1024  # the largest legitimate body (a personality of 10,000 chars) is ~40 KB
+MAX_NESTING = 16  # our bodies nest three deep; deeper JSON only serves to exhaust the parser
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -24,8 +25,14 @@ async def read_json(request: Request, model: type[Model], *, allow_empty: bool =
     if content_type != "application/json":
         raise StudioError("unsupported_media_type", "Send the body as JSON (Content-Type: application/json).", 415)
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StudioError("invalid_json", "The body is not valid UTF-8 JSON.", 400) from None
+    if nesting_depth(text) > MAX_NESTING:
+        raise StudioError("invalid_json", f"The body nests deeper than {MAX_NESTING} levels.", 400)
+    try:
+        data = json.loads(text)
+    except ValueError:
         raise StudioError("invalid_json", "The body is not valid JSON.", 400) from None
     if not isinstance(data, dict):
         raise StudioError("invalid_request", "The body must be a JSON object.", 400)
@@ -33,6 +40,30 @@ async def read_json(request: Request, model: type[Model], *, allow_empty: bool =
         return model.model_validate(data)
     except ValidationError as error:
         raise StudioError("invalid_request", describe(error), 400) from None
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in JSON text (brackets inside strings do not count)."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:  # the usual body: nothing to scan
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 async def _read_limited(request: Request) -> bytes:

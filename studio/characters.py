@@ -11,6 +11,7 @@ No UI framework here: the pages call `CharacterService` and render what it retur
 
 from __future__ import annotations
 
+import asyncio
 import io
 import ipaddress
 import re
@@ -25,7 +26,8 @@ from urllib.parse import urlsplit
 from studio import images
 from studio.errors import StudioError
 from studio.media import MediaCache
-from studio.runway import VOICE_PRESETS
+from studio.netguard import resolve_public
+from studio.runway import VOICE_PRESETS, RunwayGateway
 
 # -- Limits (Runway API reference §4.6, §4.8, §4.9) --------------------------------------------
 
@@ -484,6 +486,9 @@ def avatar_media_key(avatar: dict[str, Any]) -> str:
 
 STILL_PROCESSING = ("This character is still processing its image; wait until it is READY, "
                     "then save again.")
+PRIVATE_IMAGE_URL = ("Image URL points to a private or local address; the studio only fetches "
+                     "public addresses.")
+IMAGE_HOST_LOOKUP_SECONDS = 3.0
 
 
 @dataclass
@@ -503,6 +508,11 @@ class CharacterService:
     _voice_descriptions: dict[str, str] = field(default_factory=lambda: dict(DOCUMENTED_VOICE_DESCRIPTIONS))
     _doc_sizes: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The gateway's own media URLs (the simulator's are on loopback) skip the address check.
+        if isinstance(self.gateway, RunwayGateway):
+            self.media.trust(self.gateway.base_url)
+
     # Characters ------------------------------------------------------------------------------
 
     async def list_characters(self) -> list[dict[str, Any]]:
@@ -521,6 +531,7 @@ class CharacterService:
         errors = validate_character(form, creating=True)
         if errors:
             raise FormInvalid(errors)
+        await self._refuse_internal_image_host(form)
         image = await self._prepare_image(form)
         fields: dict[str, Any] = {
             "name": form.name.strip(),
@@ -560,6 +571,7 @@ class CharacterService:
         errors = validate_character(form, creating=False)
         if errors:
             raise FormInvalid(errors)
+        await self._refuse_internal_image_host(form)
         current = current or await self.get_character(avatar_id)
         patch = self.changes(current, form)
         if form.has_image:
@@ -599,6 +611,25 @@ class CharacterService:
 
     async def delete_character(self, avatar_id: str) -> None:
         await self.gateway.delete_avatar(avatar_id)
+
+    async def _refuse_internal_image_host(self, form: CharacterForm) -> None:
+        """An image URL whose name resolves to an internal address is refused before any request.
+
+        Runway fetches the URL and so does the studio (for the card): a name pointing inside our
+        network must not pass. A name that does not resolve here, or not in time, is left to
+        Runway to report: it fetches from its own network.
+        """
+        if form.image_data is not None or not form.image_url.strip() or self.media.allow_private:
+            return
+        parts = urlsplit(form.image_url.strip())
+        try:
+            await asyncio.wait_for(resolve_public(parts.hostname or "", parts.port or 443),
+                                   IMAGE_HOST_LOOKUP_SECONDS)
+        except StudioError as error:
+            if error.code == "url_not_allowed":
+                raise FormInvalid({"image_url": PRIVATE_IMAGE_URL}) from error
+        except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
+            return
 
     async def _prepare_image(self, form: CharacterForm) -> PreparedImage:
         if form.image_data is not None:

@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 
 RUNWAY_DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
 CALL_TRANSPORTS = ("auto", "livekit", "simulated")
+PUBLIC_DEMO_CHOICES = ("auto", "true", "false")
 
 
 class SettingsError(ValueError):
@@ -49,6 +50,12 @@ class Settings:
     allowed_avatars: frozenset[str] = frozenset()
     auth_users: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     trust_proxy_headers: bool = False
+    trusted_proxy_hops: int = 1
+    # "auto": a public demo on Spaces without STUDIO_AUTH (visitors call and see their own calls,
+    # but cannot read others' sessions nor change characters and documents).
+    public_demo_setting: str = "auto"
+    # Fetching a user's URL (reference images): internal addresses are refused unless allowed.
+    allow_private_urls: bool = False
     # Session broker and refresher.
     session_deadline: float = 90.0
     default_max_duration: int = 300
@@ -65,6 +72,13 @@ class Settings:
     def mode(self) -> str:
         """"live" talks to Runway; "simulator" runs the embedded local API."""
         return "live" if self.api_secret else "simulator"
+
+    @property
+    def public_demo(self) -> bool:
+        """Visitors are strangers: they may call, but not read others' calls or edit the account."""
+        if self.public_demo_setting == "auto":
+            return self.on_spaces and not self.auth_users
+        return self.public_demo_setting == "true"
 
     @property
     def ledger_path(self) -> Path:
@@ -142,6 +156,9 @@ def _parse(env: _Reader) -> Settings:
     if call_transport not in CALL_TRANSPORTS:
         raise SettingsError(f"STUDIO_CALL_TRANSPORT must be one of {', '.join(CALL_TRANSPORTS)}")
     api_secret = env.text("RUNWAYML_API_SECRET")
+    public_demo = env.text("STUDIO_PUBLIC_DEMO", "auto").lower()
+    if public_demo not in PUBLIC_DEMO_CHOICES:
+        raise SettingsError(f"STUDIO_PUBLIC_DEMO must be one of {', '.join(PUBLIC_DEMO_CHOICES)}")
     return Settings(
         api_secret=api_secret,
         base_url=env.text("RUNWAYML_BASE_URL", RUNWAY_DEFAULT_BASE_URL).rstrip("/"),
@@ -155,6 +172,9 @@ def _parse(env: _Reader) -> Settings:
         allowed_avatars=frozenset(_split(env.text("STUDIO_ALLOWED_AVATARS", ""))),
         auth_users=_parse_auth(env.text("STUDIO_AUTH", "")),
         trust_proxy_headers=env.flag("STUDIO_TRUST_PROXY_HEADERS", on_spaces),
+        trusted_proxy_hops=env.integer("STUDIO_TRUSTED_PROXY_HOPS", 1, minimum=1, maximum=10),
+        public_demo_setting=public_demo,
+        allow_private_urls=env.flag("STUDIO_ALLOW_PRIVATE_URLS", False),
         session_deadline=env.number("STUDIO_SESSION_DEADLINE", 90.0, minimum=1.0),
         default_max_duration=env.integer("STUDIO_MAX_DURATION", 300, minimum=10, maximum=300),
         refresh_interval=env.number("STUDIO_REFRESH_INTERVAL", 2.0, minimum=0.1),

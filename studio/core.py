@@ -13,7 +13,7 @@ from typing import Any
 
 from studio.clock import SystemClock
 from studio.config import Settings
-from studio.guards import Guards
+from studio.guards import Guards, caller_address
 from studio.history import History
 from studio.ledger import Ledger
 from studio.media import MediaCache
@@ -37,7 +37,7 @@ class Studio:
         self.broker: SessionBroker | None = None
         self.refresher: Refresher | None = None
         self.history: History | None = None  # the Sessions and Usage tabs' shared caches
-        self.media = MediaCache()  # character images and voice previews, fetched server-side
+        self.media = MediaCache(allow_private=settings.allow_private_urls)  # images, voice previews
         self._salt = _client_salt(settings)
 
     @property
@@ -56,6 +56,8 @@ class Studio:
             self.simulated_calls = SimulatedCalls(base_url)
             log.info("No RUNWAYML_API_SECRET: using the embedded simulator at %s", base_url)
         self.gateway = RunwayGateway(key, base_url)
+        # Media the upstream hands out (the simulator's are on loopback) skip the address check.
+        self.media.trust(base_url)
         self.broker = SessionBroker(self.gateway, self.ledger, self.guards, self.clock,
                                     mode=self.mode, deadline=self.settings.session_deadline)
         self.refresher = Refresher(self.gateway, self.ledger, self.broker, self.clock,
@@ -83,6 +85,12 @@ class Studio:
         if self.simulator:
             self.simulator.stop()
         self.ledger.close()
+
+    def caller_id(self, peer: str | None, forwarded_for: str | None) -> str:
+        """The anonymised id of the caller behind a request (its peer and X-Forwarded-For)."""
+        s = self.settings
+        return self.client_id(caller_address(peer, forwarded_for, trust_proxy=s.trust_proxy_headers,
+                                             hops=s.trusted_proxy_hops))
 
     def client_id(self, address: str) -> str:
         """An anonymised, stable id for a caller's address (for per-client limits and the ledger)."""

@@ -4,8 +4,8 @@ Two layers live here, neither of which knows about the UI:
 
 - pure functions that turn ledger rows and conversation list items into one frame of sessions
   (`merge_sessions`), select from it (`select_sessions`, driven by `Filters`), format it for a table
-  (`display_frame`; `sessions_frame` does all three), and sum it up (`session_figures`,
-  `usage_by_day`, `session_details`);
+  (`display_frame`; `sessions_frame` does all three; `spreadsheet_safe` readies it for a CSV), and
+  sum it up (`session_figures`, `usage_by_day`, `session_details`);
 - the shared, server-side caches that feed them, so that however many people watch the Sessions
   tab, Runway sees one conversations listing per TTL and the ledger is read incrementally:
   `ConversationsCache`, `LedgerMirror`, `SharedValue`, bundled by `History`.
@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -91,11 +91,12 @@ FAILURE_WORDS: dict[str, str] = {
 }
 
 # The columns of a ledger or conversations frame; times are epoch floats, NaN when unknown.
-# `created` is when the session was asked for (the studio's request, or Runway's createdAt).
+# `created` is when the session was asked for (the studio's request, or Runway's createdAt);
+# `client_id` is the anonymised caller of a studio session (None for sessions started elsewhere).
 RAW_COLUMNS = (
     "key", "request_id", "session_id", "avatar_id", "avatar_name", "status", "queued",
     "failure_code", "failure", "duration", "created", "created_at", "ready_at", "first_frame_at",
-    "running_at", "ended_at", "origin",
+    "running_at", "ended_at", "origin", "client_id",
 )
 # Frames also carry `search` (what the search box looks in); `merge_sessions` adds the two
 # latencies, in seconds from `created`: `to_ready`, `to_first_frame`.
@@ -314,7 +315,7 @@ def search_text(frame: pd.DataFrame) -> pd.Series:
 # Frames
 
 _TEXT_COLUMNS = ("key", "request_id", "session_id", "avatar_id", "avatar_name", "status",
-                 "failure_code", "failure", "origin")
+                 "failure_code", "failure", "origin", "client_id")
 _MOMENTS = ("created_at", "ready_at", "first_frame_at", "running_at", "ended_at")
 
 
@@ -346,7 +347,7 @@ def ledger_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         "queued": get("queued"), "failure_code": get("failure_code"), "failure": get("failure"),
         "duration": get("duration"), "created": get("requested_at"),
         **{c: get(c) for c in _MOMENTS},
-        "origin": [STUDIO] * len(rows),
+        "origin": [STUDIO] * len(rows), "client_id": get("client_id"),
     })
 
 
@@ -423,6 +424,13 @@ def seconds_used(frame: pd.DataFrame, now: float) -> np.ndarray:
     return np.nan_to_num(np.clip(used, 0, None), nan=0.0)
 
 
+def of_client(frame: pd.DataFrame, client_id: str | None) -> pd.DataFrame:
+    """Only the sessions one caller started in this studio; every session when `client_id` is None."""
+    if client_id is None:
+        return frame
+    return frame[frame["client_id"].to_numpy() == client_id]
+
+
 def select_sessions(
     frame: pd.DataFrame, filters: Filters, names: dict[str, str] | None = None,
 ) -> pd.DataFrame:
@@ -461,6 +469,22 @@ def display_frame(
         "origin": shown["origin"].tolist(),
         "id": shown["key"].tolist(),
     })
+
+
+# What a spreadsheet reads as the start of a formula in a CSV cell (OWASP: CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` for a CSV export: text a spreadsheet would run as a formula (a character named
+    `=HYPERLINK(…)`) gets a leading `'`, so it shows as text; numbers stay numbers."""
+    return frame.map(_text_cell)
+
+
+def _text_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _seconds(values: np.ndarray) -> pd.Series:
@@ -745,7 +769,7 @@ class ConversationsCache:
         self._last_read = -math.inf
         self._inflight: asyncio.Future | None = None
         self._details: OrderedDict[str, tuple[float, float, dict[str, Any]]] = OrderedDict()
-        self._detail_locks: dict[str, asyncio.Lock] = {}
+        self._detail_locks = KeyedLocks()
         self._task: asyncio.Task | None = None
 
     # The list -----------------------------------------------------------------------------
@@ -820,8 +844,7 @@ class ConversationsCache:
         `detail_ttl` (their recording link stays valid for a day or more). `settled` says the
         session is known to have ended, so a copy taken while it was in progress is refetched.
         """
-        lock = self._detail_locks.setdefault(conversation_id, asyncio.Lock())
-        async with lock:
+        async with self._detail_locks.hold(conversation_id):
             cached = self._details.get(conversation_id)
             if cached:
                 monotonic_at, wall_at, value = cached
@@ -835,14 +858,34 @@ class ConversationsCache:
                 value = await self.gateway.get_conversation(conversation_id)
             except StudioError as error:
                 if error.code == "not_found":
-                    self._detail_locks.pop(conversation_id, None)
                     return None, None
                 raise
             self._details[conversation_id] = (time.monotonic(), time.time(), value)
             while len(self._details) > self.detail_slots:
-                old, _ = self._details.popitem(last=False)
-                self._detail_locks.pop(old, None)
+                self._details.popitem(last=False)
             return value, self._details[conversation_id][1]
+
+
+class KeyedLocks:
+    """One asyncio lock per key, kept only while someone holds or waits for it (junk keys leave nothing)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._entries.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._entries[key]
 
 
 class LedgerMirror:
@@ -883,7 +926,7 @@ class LedgerMirror:
         now = self.clock.now()
         started = time.monotonic()
         everything = ledger_frame(self.ledger.list(limit=None))
-        open_rows = everything[everything["status"].isin(OPEN)]
+        open_rows = everything[~everything["status"].isin(TERMINAL)]
         cutoff = now - self.settle
         if len(open_rows):
             cutoff = min(cutoff, float(open_rows["created"].min()))
@@ -1026,10 +1069,15 @@ class History:
                 self._merged_key = key
             return self._merged
 
-    def view(self, filters: Filters, *, limit: int | None = DEFAULT_LIMIT) -> SessionsView:
-        """The table, figures and counts for some filters, from the caches (no upstream call)."""
+    def view(
+        self, filters: Filters, *, limit: int | None = DEFAULT_LIMIT, client: str | None = None,
+    ) -> SessionsView:
+        """The table, figures and counts for some filters, from the caches (no upstream call).
+
+        With `client`, everything (counts and figures included) covers only that caller's sessions.
+        """
         now = self.clock.now()
-        merged, names = self.merged(), self.conversations.names
+        merged, names = of_client(self.merged(), client), self.conversations.names
         selected = select_sessions(merged, filters, names)
         figures = session_figures(
             selected, now, credits_per_minute=self.settings.credits_per_minute,
@@ -1042,11 +1090,11 @@ class History:
         )
 
     async def sessions_view(
-        self, filters: Filters, *, limit: int | None = DEFAULT_LIMIT,
+        self, filters: Filters, *, limit: int | None = DEFAULT_LIMIT, client: str | None = None,
     ) -> SessionsView:
         await self.ready()
         await self.conversations.latest()
-        return self.view(filters, limit=limit)
+        return self.view(filters, limit=limit, client=client)
 
     async def details(self, any_id: str) -> SessionDetails:
         """One session's details: the ledger's timeline plus what the conversations API knows."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
-OPEN = ("REQUESTED", "NOT_READY", "READY", "RUNNING")
+OPEN = ("REQUESTED", "NOT_READY", "READY", "RUNNING")  # the known ones; any status not terminal is open
 
 # Marks a timestamp column that keeps its first value: COALESCE(column, now).
 FIRST_SEEN = object()
@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     running_at     REAL,
     ended_at       REAL,
     transcript     TEXT,
+    cancel_pending INTEGER NOT NULL DEFAULT 0,
     updated_at     REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status);
@@ -68,8 +69,11 @@ _COLUMNS = (
     "request_id", "session_id", "avatar_id", "status", "queued", "failure", "failure_code",
     "duration", "max_duration", "overrides", "mode", "client_id", "requested_at", "created_at",
     "ready_at", "consumed_at", "connected_at", "first_frame_at", "running_at", "ended_at",
-    "transcript", "updated_at",
+    "transcript", "cancel_pending", "updated_at",
 )
+# Columns added after the first release, with their definitions, for databases made before them.
+_ADDED_COLUMNS = {"cancel_pending": "INTEGER NOT NULL DEFAULT 0"}
+_TERMINAL_SQL = f"status IN ({', '.join(repr(s) for s in TERMINAL)})"
 
 
 class Ledger:
@@ -85,6 +89,13 @@ class Ledger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        present = {row["name"] for row in self._db.execute("PRAGMA table_info(sessions)")}
+        for column, definition in _ADDED_COLUMNS.items():
+            if column not in present:
+                self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         with self._lock:
@@ -102,17 +113,29 @@ class Ledger:
         max_duration: int,
         overrides: dict[str, Any],
         at: float,
+        admit: Callable[[Counts], None] | None = None,
     ) -> None:
+        """Insert a REQUESTED row; `admit` sees the counts in the same transaction and may refuse.
+
+        Checking and inserting in one `BEGIN IMMEDIATE` transaction is what makes the guards hold
+        under a burst: no other request (in this process or another) can claim a slot between.
+        A request id already on record raises `DuplicateRequest`.
+        """
         with self._write() as db:
-            db.execute(
-                "INSERT INTO sessions (request_id, avatar_id, status, mode, client_id, max_duration,"
-                " overrides, requested_at, updated_at) VALUES (?, ?, 'REQUESTED', ?, ?, ?, ?, ?, ?)",
-                (request_id, avatar_id, mode, client_id, max_duration, json.dumps(overrides), at, at),
-            )
+            if admit is not None:
+                admit(Counts(db))
+            try:
+                db.execute(
+                    "INSERT INTO sessions (request_id, avatar_id, status, mode, client_id, max_duration,"
+                    " overrides, requested_at, updated_at) VALUES (?, ?, 'REQUESTED', ?, ?, ?, ?, ?, ?)",
+                    (request_id, avatar_id, mode, client_id, max_duration, json.dumps(overrides), at, at),
+                )
+            except sqlite3.IntegrityError:
+                raise DuplicateRequest(request_id) from None
             _event(db, request_id, "requested", at)
 
     def attach_session(self, request_id: str, session_id: str, at: float) -> bool:
-        """Record the Runway session; False when the row was ended (cancelled) while it was made."""
+        """Record the Runway session; False when the call was cancelled while it was made."""
         with self._write() as db:
             db.execute(
                 "UPDATE sessions SET session_id = ?, created_at = ?, updated_at = ?,"
@@ -121,8 +144,9 @@ class Ledger:
                 (session_id, at, at, request_id),
             )
             _event(db, request_id, "created", at)
-            row = db.execute("SELECT status FROM sessions WHERE request_id = ?", (request_id,)).fetchone()
-        return row is not None and row["status"] not in TERMINAL
+            row = db.execute("SELECT status, cancel_pending FROM sessions WHERE request_id = ?",
+                             (request_id,)).fetchone()
+        return row is not None and row["status"] not in TERMINAL and not row["cancel_pending"]
 
     def record_status(
         self,
@@ -171,7 +195,7 @@ class Ledger:
             column = CLIENT_EVENTS.get(name)
             if column:
                 sets[column] = FIRST_SEEN
-            if transcript:
+            if transcript and not _has_final_transcript(db, request_id):
                 sets["transcript"] = json.dumps(transcript)
             _update(db, request_id, sets, at)
             _event(db, request_id, f"browser_{name}", at, detail)
@@ -180,15 +204,26 @@ class Ledger:
         with self._write() as db:
             _update(db, request_id, {"transcript": json.dumps(transcript), "updated_at": at}, at)
 
+    def request_cancel(self, request_id: str, code: str, message: str, at: float) -> None:
+        """Runway did not confirm a cancel: keep the row open, and say why it should end.
+
+        The refresher retries the cancel (and follows the session) until the row is terminal.
+        """
+        with self._write() as db:
+            _update(db, request_id, {"cancel_pending": 1, "failure": message, "failure_code": code,
+                                     "updated_at": at}, at)
+            _event(db, request_id, "cancel_pending", at, message)
+
     def fail_request(self, request_id: str, code: str, message: str, at: float) -> None:
         """End a row the studio gave up on (never reached Runway, timed out, caller left)."""
-        status = "CANCELLED" if code in {"client_gone", "cancelled"} else "FAILED"
+        status = "CANCELLED" if code in {"client_gone", "cancelled", "session_cancelled"} else "FAILED"
         self.record_status(request_id, status, at, failure=message, failure_code=code)
 
     def close_interrupted(self, at: float) -> int:
-        """Rows left REQUESTED by a crash never got a session id: nothing upstream to follow."""
+        """Open rows with no session id never reached Runway (a crash, or an answer with no id)."""
         with self._write() as db:
-            ids = [r[0] for r in db.execute("SELECT request_id FROM sessions WHERE status = 'REQUESTED'")]
+            ids = [r[0] for r in db.execute(
+                f"SELECT request_id FROM sessions WHERE session_id IS NULL AND NOT {_TERMINAL_SQL}")]
         for request_id in ids:
             self.fail_request(request_id, "interrupted", "The studio restarted before Runway answered.", at)
         return len(ids)
@@ -217,10 +252,14 @@ class Ledger:
         avatar: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        client_id: str | None = None,
         limit: int | None = 200,
     ) -> list[dict[str, Any]]:
         """Newest first."""
         clauses, params = [], []
+        if client_id is not None:
+            clauses.append("client_id = ?")
+            params.append(client_id)
         if status:
             statuses = [status] if isinstance(status, str) else list(status)
             clauses.append(f"status IN ({','.join('?' * len(statuses))})")
@@ -245,25 +284,48 @@ class Ledger:
         return [_row(r) for r in rows]
 
     def open_sessions(self) -> list[dict[str, Any]]:
-        """Rows that have a Runway session and have not reached a terminal status."""
-        return [r for r in self.list(status=OPEN[1:], limit=None) if r["session_id"]]
+        """Rows that have a Runway session and have not reached a terminal status (known or not)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM sessions WHERE session_id IS NOT NULL AND NOT {_TERMINAL_SQL}"
+                " ORDER BY requested_at DESC"
+            ).fetchall()
+        return [_row(r) for r in rows]
 
     def count_open(self) -> int:
-        return self._count(f"status IN ({','.join('?' * len(OPEN))})", OPEN)
+        with self._lock:
+            return Counts(self._db).open()
 
     def count_since(self, since: float, client_id: str | None = None) -> int:
-        if client_id is None:
-            return self._count("requested_at >= ?", (since,))
-        return self._count("client_id = ? AND requested_at >= ?", (client_id, since))
-
-    def _count(self, where: str, params: Iterable[Any]) -> int:
         with self._lock:
-            return self._db.execute(f"SELECT COUNT(*) FROM sessions WHERE {where}", tuple(params)).fetchone()[0]
+            return Counts(self._db).since(since, client_id)
 
     # Plumbing ----------------------------------------------------------------------------
 
     def _write(self) -> _Transaction:
         return _Transaction(self._db, self._lock)
+
+
+class DuplicateRequest(Exception):
+    """A request id that is on record already."""
+
+
+class Counts:
+    """The numbers the guards need, read on the connection (and transaction) given."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def open(self) -> int:
+        """Sessions not ended, whatever their status says: an unknown status still holds a slot."""
+        return self._db.execute(f"SELECT COUNT(*) FROM sessions WHERE NOT {_TERMINAL_SQL}").fetchone()[0]
+
+    def since(self, since: float, client_id: str | None = None) -> int:
+        if client_id is None:
+            query, params = "requested_at >= ?", (since,)
+        else:
+            query, params = "client_id = ? AND requested_at >= ?", (client_id, since)
+        return self._db.execute(f"SELECT COUNT(*) FROM sessions WHERE {query}", params).fetchone()[0]
 
 
 class _Transaction:
@@ -298,6 +360,13 @@ def _update(db: sqlite3.Connection, request_id: str, sets: dict[str, Any], at: f
     db.execute(f"UPDATE sessions SET {', '.join(assignments)} WHERE request_id = :request_id", params)
 
 
+def _has_final_transcript(db: sqlite3.Connection, request_id: str) -> bool:
+    """An ended session's stored transcript (Runway's, or the browser's last) is not replaced."""
+    row = db.execute(f"SELECT 1 FROM sessions WHERE request_id = ? AND transcript IS NOT NULL AND {_TERMINAL_SQL}",
+                     (request_id,)).fetchone()
+    return row is not None
+
+
 def _event(db: sqlite3.Connection, request_id: str, name: str, at: float, detail: str | None = None) -> None:
     db.execute(
         "INSERT INTO events (request_id, name, at, detail) VALUES (?, ?, ?, ?)", (request_id, name, at, detail)
@@ -307,6 +376,7 @@ def _event(db: sqlite3.Connection, request_id: str, name: str, at: float, detail
 def _row(row: sqlite3.Row) -> dict[str, Any]:
     data = dict(row)
     data["queued"] = bool(data["queued"])
+    data["cancel_pending"] = bool(data["cancel_pending"])
     data["overrides"] = json.loads(data["overrides"] or "{}")
     data["transcript"] = json.loads(data["transcript"]) if data["transcript"] else None
     return data

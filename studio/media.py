@@ -9,13 +9,19 @@ from __future__ import annotations
 import base64
 import html
 import io
+import logging
 from collections import OrderedDict
+from collections.abc import Iterable
 
-import httpx
 from PIL import Image
 
+from studio.errors import StudioError
+from studio.netguard import fetch_public, origin_of
+
+log = logging.getLogger(__name__)
+
 THUMBNAIL_WIDTH = 352
-_MEDIA_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+_MEDIA_TIMEOUT = 5.0  # seconds for a whole fetch: lookup, connect, TLS and body
 _MEDIA_MAX_BYTES = 16_000_000
 
 
@@ -24,16 +30,25 @@ class MediaCache:
 
     Image URLs point at Runway's storage or at the embedded simulator's loopback port, which a
     browser on another machine cannot reach; the studio fetches them and hands the UI the bytes.
+    A URL may also be one a person typed, so fetches go through `netguard`: public https addresses
+    only, except the `trusted_origins` (the studio's own upstream) or with `allow_private`.
     Failures are cached briefly as None so a dead link is not fetched on every refresh.
     """
 
-    def __init__(self, max_items: int = 512, timeout: httpx.Timeout = _MEDIA_TIMEOUT) -> None:
+    def __init__(self, max_items: int = 512, timeout: float = _MEDIA_TIMEOUT, *,
+                 trusted_origins: Iterable[str] = (), allow_private: bool = False) -> None:
         self._items: OrderedDict[str, bytes | None] = OrderedDict()
         self._max = max_items
         self._timeout = timeout
+        self._trusted = {origin_of(origin) for origin in trusted_origins}
+        self.allow_private = allow_private
+
+    def trust(self, url: str) -> None:
+        """Fetch from `url`'s origin without the address check (the upstream, once connected)."""
+        self._trusted.add(origin_of(url))
 
     async def get(self, url: str | None, key: str | None = None) -> bytes | None:
-        if not url or not url.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
+        if not url:
             return None
         key = key or url
         if key in self._items:
@@ -59,13 +74,12 @@ class MediaCache:
 
     async def _download(self, url: str) -> bytes | None:
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-                answer = await client.get(url)
-        except httpx.HTTPError:
+            return await fetch_public(url, max_bytes=_MEDIA_MAX_BYTES, timeout=self._timeout,
+                                      allow_private=self.allow_private,
+                                      trusted_origins=self._trusted)
+        except StudioError as error:
+            log.info("Media not fetched (%s): %s", error.code, error.message)
             return None
-        if answer.status_code != 200 or len(answer.content) > _MEDIA_MAX_BYTES:
-            return None
-        return answer.content
 
 
 def _thumbnail_uri(data: bytes, width: int) -> str | None:

@@ -73,6 +73,8 @@ class Refresher:
 
     async def _refresh(self, row: dict[str, Any]) -> None:
         async with self._limit:
+            if row["cancel_pending"] and await self.broker.retry_cancel(row):
+                return
             self.upstream_polls += 1
             try:
                 snapshot = await self.gateway.retrieve_session(row["session_id"])

@@ -151,14 +151,14 @@ class RunwayGateway:
             created = await self._once.realtime_sessions.create(
                 model=MODEL, avatar=avatar_reference(avatar_id), max_duration=max_duration, **extras
             )
-        return created.id
+        return _required_text(created, "id")
 
     async def retrieve_session(self, session_id: str) -> SessionSnapshot:
         async with translate_errors():
             found = await self._client.realtime_sessions.retrieve(session_id)
         return SessionSnapshot(
-            id=found.id,
-            status=found.status,
+            id=_required_text(found, "id"),
+            status=_required_text(found, "status"),
             queued=bool(getattr(found, "queued", False)),
             session_key=getattr(found, "session_key", None),
             expires_at=getattr(found, "expires_at", None),
@@ -277,6 +277,14 @@ class RunwayGateway:
     async def _collect(self, pager: Any) -> list[dict[str, Any]]:
         async with translate_errors():
             return [_plain(item) async for item in pager]
+
+
+def _required_text(answer: Any, name: str) -> str:
+    """A field Runway always sends; its absence means an answer the studio cannot act on."""
+    value = getattr(answer, name, None)
+    if not isinstance(value, str) or not value:
+        raise StudioError("upstream_invalid", f"Runway's answer had no '{name}'; the studio could not use it.", 502)
+    return value
 
 
 def _plain(model: Any) -> dict[str, Any]:

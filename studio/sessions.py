@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import re
 import statistics
 import uuid
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from studio.clock import SystemClock
 from studio.errors import StudioError
 from studio.guards import Guards
-from studio.ledger import Ledger
+from studio.ledger import TERMINAL, DuplicateRequest, Ledger
 from studio.runway import PRESET_AVATARS, Credentials, RunwayGateway, SessionSnapshot
 
 # Polling. Runway marks nearly every new session `queued` on its first look and provisions it in
@@ -33,6 +34,8 @@ CLUSTER_STEP = 0.05
 BACKOFF_STEPS: tuple[float, ...] = (0.25,) * 4 + (0.5,) * 4 + (1.0,) * 4
 POLL_CEILING = 2.0
 QUEUED_INTERVAL = 1.0
+
+log = logging.getLogger(__name__)
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -111,13 +114,18 @@ class SessionBroker:
 
     async def start(self, request: SessionRequest, client_id: str) -> Credentials:
         """Run a session request to credentials, or raise a `StudioError` with the ledger updated."""
-        self.guards.check(request.avatar_id, client_id)
+        self.guards.check_avatar(request.avatar_id)
+        # Whatever needs the network comes first: claiming the slot must not span an await.
         await self._check_avatar_ready(request.avatar_id)
         rid = request.request_id
-        self.ledger.open_request(
-            rid, avatar_id=request.avatar_id, client_id=client_id, mode=self.mode,
-            max_duration=request.max_duration, overrides=request.overrides(), at=self.clock.now(),
-        )
+        try:
+            self.ledger.open_request(
+                rid, avatar_id=request.avatar_id, client_id=client_id, mode=self.mode,
+                max_duration=request.max_duration, overrides=request.overrides(), at=self.clock.now(),
+                admit=lambda counts: self.guards.check(client_id, counts),
+            )
+        except DuplicateRequest:
+            raise StudioError("duplicate_request", "That requestId was used already; make a new one.", 409) from None
         self.in_flight.add(rid)
         session_id: str | None = None
         try:
@@ -126,7 +134,6 @@ class SessionBroker:
                 personality=request.personality, start_script=request.start_script,
             )
             if not self.ledger.attach_session(rid, session_id, self.clock.now()):
-                await self.gateway.cancel_session(session_id)  # cancelled while it was being made
                 raise StudioError("session_cancelled", "The call was cancelled before it started.", 409)
             ready = await self._wait_until_ready(rid, session_id)
             credentials = await self._consume(rid, ready)
@@ -139,6 +146,12 @@ class SessionBroker:
         except StudioError as error:
             await self._abandon(rid, session_id, error)
             raise
+        except Exception as error:  # an answer nobody planned for must not keep the slot or the session
+            log.exception("session request %s failed unexpectedly", rid)
+            failure = StudioError("upstream_invalid", "Runway answered in a way the studio did not expect, "
+                                  "so the call was stopped. Try again.", 502)
+            await self._abandon(rid, session_id, failure)
+            raise failure from error
         finally:
             self.in_flight.discard(rid)
 
@@ -147,13 +160,31 @@ class SessionBroker:
         row = self.ledger.get(any_id)
         if row is None:
             raise StudioError("not_found", "The studio has no session with that id.", 404)
-        if row["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+        if row["status"] in TERMINAL:
             return row
-        if row["session_id"]:
+        rid, now = row["request_id"], self.clock.now()
+        if not row["session_id"]:  # still being made: the broker cancels it as soon as it exists
+            self.ledger.request_cancel(rid, "cancelled", "Cancelled from the studio.", now)
+            return self.ledger.get(rid) or row
+        try:
             await self.gateway.cancel_session(row["session_id"])
-        self.ledger.record_status(row["request_id"], "CANCELLED", self.clock.now(),
-                                  failure="Cancelled from the studio.", failure_code="cancelled")
-        return self.ledger.get(row["request_id"]) or row
+        except StudioError as error:
+            self.ledger.request_cancel(rid, "cancelled", "Cancelled from the studio.", now)
+            raise StudioError("cancel_pending", "Runway did not confirm the cancel "
+                              f"({error.message}); the studio keeps trying.", 502) from error
+        self.ledger.record_status(rid, "CANCELLED", now, failure="Cancelled from the studio.",
+                                  failure_code="cancelled")
+        return self.ledger.get(rid) or row
+
+    async def retry_cancel(self, row: dict) -> bool:
+        """Cancel upstream a session whose cancel Runway did not confirm; True once it is ended."""
+        try:
+            await self.gateway.cancel_session(row["session_id"])
+        except StudioError:
+            return False
+        self.ledger.fail_request(row["request_id"], row["failure_code"] or "cancelled",
+                                 row["failure"] or "Cancelled from the studio.", self.clock.now())
+        return True
 
     async def _check_avatar_ready(self, avatar_id: str) -> None:
         """Refuse a custom avatar that cannot take calls before a session is paid for."""
@@ -165,11 +196,12 @@ class SessionBroker:
             if error.code == "not_found":
                 raise StudioError("avatar_not_found", "There is no character with that id.", 404) from error
             raise
-        if avatar["status"] == "PROCESSING":
-            raise StudioError("avatar_not_ready", "This character is still being processed. Try again in a moment.", 409)
-        if avatar["status"] == "FAILED":
+        status = avatar.get("status")
+        if status == "FAILED":
             reason = avatar.get("failure_reason") or "processing failed"
             raise StudioError("avatar_failed", f"This character cannot take calls: {reason}", 409)
+        if status != "READY":  # PROCESSING, or a state this studio does not know: not callable yet
+            raise StudioError("avatar_not_ready", "This character is still being processed. Try again in a moment.", 409)
 
     async def _wait_until_ready(self, rid: str, session_id: str) -> SessionSnapshot:
         started = began = self.clock.now()  # `began`: when provisioning (re)started, at the earliest
@@ -220,14 +252,20 @@ class SessionBroker:
             ) from error
 
     async def _abandon(self, rid: str, session_id: str | None, error: StudioError) -> None:
-        """Cancel upstream if the session may still be alive, then record why it ended."""
+        """Cancel upstream if the session may still be alive, then record why it ended.
+
+        A cancel Runway does not confirm leaves the row open as "cancel pending": it still holds
+        its slot, and the refresher retries the cancel until the session is over.
+        """
         row = self.ledger.get(rid)
-        alive = row is not None and row["status"] in ("NOT_READY", "READY", "RUNNING")
+        alive = row is not None and row["status"] not in TERMINAL
         if session_id and alive:
             try:
                 await self.gateway.cancel_session(session_id)
-            except StudioError:
-                pass  # the refresher keeps following the session until it ends upstream
+            except Exception:  # noqa: BLE001 - whatever went wrong, the refresher retries
+                log.warning("cancel of session %s not confirmed; the refresher retries it", session_id)
+                self.ledger.request_cancel(rid, error.code, error.message, self.clock.now())
+                return
         self.ledger.fail_request(rid, error.code, error.message, self.clock.now())
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 
 import pytest
 
@@ -13,6 +14,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # A client's heartbeat stream ends only at the server's next beat (15 s by default), and a test
 # server's shutdown waits for it: beat every second so live servers stop at once.
 os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
+# One upload folder for the whole run: a server built for a module must accept the files its
+# own upload route stored, and Gradio checks inputs against the folder the environment names.
+os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="studio-tests-gradio-")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -25,5 +29,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def gradio_temp_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+def no_real_dns(monkeypatch):
+    """Tests talk only to loopback: a name the studio would look up is "not found" unless a test
+    gives its own resolver (see tests/unit/test_netguard.py)."""
+    from studio import netguard
+
+    async def not_found(host: str, port: int) -> list[str]:
+        raise OSError(f"no DNS in tests ({host})")
+
+    if netguard.lookup is netguard.system_lookup:  # a module's own table stays in place
+        monkeypatch.setattr(netguard, "lookup", not_found)
+

@@ -38,8 +38,10 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(app: Any) -> Iterator[str]:
     """Run an ASGI app with uvicorn on a free loopback port; yields its base URL."""
+    from app import server_config  # served exactly as `python app.py` serves it
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

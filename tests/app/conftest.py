@@ -21,8 +21,9 @@ class Harness:
         self.studio = client.app.state.studio
         self.sim = httpx.Client(base_url=self.studio.simulator.base_url, timeout=10)
 
-    def start_call(self, avatar: str = "music-superstar", **extra: Any) -> httpx.Response:
-        return self.client.post("/api/avatar/session", json={"avatarId": avatar, **extra})
+    def start_call(self, avatar: str = "music-superstar", headers: dict[str, str] | None = None,
+                   **extra: Any) -> httpx.Response:
+        return self.client.post("/api/avatar/session", json={"avatarId": avatar, **extra}, headers=headers)
 
     def sim_state(self) -> dict[str, Any]:
         return self.sim.get("/_simulator/state").json()

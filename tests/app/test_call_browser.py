@@ -29,8 +29,9 @@ def livekit_stub(handshakes: list[dict]) -> FastAPI:
         handshakes.append(dict(request.query_params))
         return PlainTextResponse("invalid token (stub)", status_code=401)
 
-    @stub.get("/lk/rtc/v1/validate")
-    async def validate() -> PlainTextResponse:
+    @stub.get("/lk/rtc/v1/validate")  # livekit-client may stop here once the token is refused
+    async def validate(request: Request) -> PlainTextResponse:
+        handshakes.append(dict(request.query_params))
         return PlainTextResponse("invalid token (stub)", status_code=401)
 
     return stub

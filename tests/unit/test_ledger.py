@@ -1,6 +1,6 @@
-import sqlite3
+import pytest
 
-from studio.ledger import Ledger
+from studio.ledger import DuplicateRequest, Ledger
 
 
 def new_row(ledger, rid="req-00000001", at=100.0, client="c1", avatar="music-superstar"):
@@ -60,10 +60,8 @@ def test_interrupted_requests_are_closed_on_start(tmp_path):
 def test_failed_write_leaves_nothing_half_written(tmp_path):
     ledger = Ledger(tmp_path / "l.sqlite3")
     new_row(ledger)
-    try:
+    with pytest.raises(DuplicateRequest):
         new_row(ledger)  # same request id: the INSERT fails inside the transaction
-    except sqlite3.IntegrityError:
-        pass
     assert len(ledger.list()) == 1
     assert [e["name"] for e in ledger.events("req-00000001")] == ["requested"]
 
@@ -84,3 +82,73 @@ def test_a_row_cancelled_while_its_session_was_being_made_stays_cancelled(tmp_pa
     assert ledger.attach_session("req-00000001", "sess-1", 102.0) is False
     row = ledger.get("sess-1")
     assert row["status"] == "CANCELLED" and row["session_id"] == "sess-1"
+
+
+def test_a_refused_admission_inserts_nothing(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    seen = []
+
+    def refuse(counts):
+        seen.append((counts.open(), counts.since(0)))
+        raise RuntimeError("no room")
+
+    new_row(ledger, rid="req-aaaaaaaa")
+    with pytest.raises(RuntimeError):
+        ledger.open_request("req-bbbbbbbb", avatar_id="music-superstar", client_id="c1", mode="simulator",
+                            max_duration=300, overrides={}, at=101.0, admit=refuse)
+    assert seen == [(1, 1)]
+    assert [r["request_id"] for r in ledger.list()] == ["req-aaaaaaaa"]
+    assert ledger.events("req-bbbbbbbb") == []
+
+
+def test_an_unknown_status_still_holds_its_slot_and_is_followed(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    new_row(ledger)
+    ledger.attach_session("req-00000001", "sess-1", 100.2)
+    ledger.record_status("req-00000001", "PAUSED", 101.0)  # a status this studio has never seen
+    assert ledger.count_open() == 1
+    assert [r["session_id"] for r in ledger.open_sessions()] == ["sess-1"]
+
+
+def test_rows_that_never_got_a_session_id_are_closed_on_start(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    new_row(ledger, rid="req-aaaaaaaa")
+    new_row(ledger, rid="req-bbbbbbbb")
+    ledger.record_status("req-bbbbbbbb", "NOT_READY", 101.0)  # moved on, but no session id
+    new_row(ledger, rid="req-cccccccc")
+    ledger.attach_session("req-cccccccc", "sess-c", 101.0)
+    assert ledger.close_interrupted(200.0) == 2
+    assert ledger.count_open() == 1
+    assert ledger.get("sess-c")["status"] == "NOT_READY"
+
+
+def test_a_pending_cancel_keeps_the_row_open_and_stops_the_session_being_attached(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    new_row(ledger)
+    ledger.request_cancel("req-00000001", "cancelled", "Cancelled from the studio.", 101.0)
+    row = ledger.get("req-00000001")
+    assert row["cancel_pending"] and row["status"] == "REQUESTED" and ledger.count_open() == 1
+    assert ledger.attach_session("req-00000001", "sess-1", 102.0) is False
+
+
+def test_an_ended_sessions_transcript_is_not_replaced_by_a_late_report(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    new_row(ledger)
+    ledger.attach_session("req-00000001", "sess-1", 100.2)
+    ledger.record_status("req-00000001", "COMPLETED", 160.0, duration=57)
+    ledger.store_transcript("req-00000001", [{"role": "assistant", "content": "Hello!"}], 161.0)
+    ledger.record_client_event("req-00000001", "ended", 162.0,
+                               transcript=[{"role": "assistant", "content": "forged"}])
+    assert ledger.get("sess-1")["transcript"] == [{"role": "assistant", "content": "Hello!"}]
+
+
+def test_a_database_from_before_cancel_pending_gains_the_column(tmp_path):
+    import sqlite3
+    path = tmp_path / "old.sqlite3"
+    ledger = Ledger(path)
+    new_row(ledger)
+    ledger.close()
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE sessions DROP COLUMN cancel_pending")
+    reopened = Ledger(path)
+    assert reopened.get("req-00000001")["cancel_pending"] is False
