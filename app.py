@@ -5,23 +5,19 @@ With RUNWAYML_API_SECRET set it talks to Runway; without it, to the embedded loc
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
-from starlette.datastructures import Headers
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
-from components.avatar_call import STATIC_DIR, STATIC_ROUTE
 from pages import call, characters, knowledge, sessions, shell, usage
 from pages.context import PageContext
-from server.auth import Access, SignInThrottle
-from server.routes import build_health_router, build_router, install_error_handlers
+from server.api import build_api
+from server.auth import Access
+from server.embedded import connect_upstream
 from studio.config import Settings, load_settings
 from studio.core import Studio
 
@@ -39,6 +35,7 @@ TABS = (  # label, id, the page module that draws it
 def build_ui(ctx: PageContext) -> gr.Blocks:
     with gr.Blocks(title=shell.TITLE, analytics_enabled=False) as demo:
         shell.header(ctx)
+        ctx.characters_changed, ctx.documents_changed = gr.State(0), gr.State(0)
         with gr.Tabs() as tabs:
             ctx.tabs = tabs
             for label, tab_id, page in TABS:
@@ -51,27 +48,12 @@ def build_ui(ctx: PageContext) -> gr.Blocks:
 
 
 def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:
-    """The whole studio as one ASGI app: JSON routes first, Gradio mounted at "/"."""
+    """The whole studio as one ASGI app: settings → upstream → Studio → JSON routes + Gradio at "/"."""
     settings = settings or load_settings()
-    studio = Studio(settings, clock=clock)
-    studio.connect()
+    upstream, stop_upstream = connect_upstream(settings, clock)
+    studio = Studio(settings, upstream, clock=clock)
     access = Access(settings.auth_users)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await studio.open()
-        try:
-            yield
-        finally:
-            await studio.close()
-
-    api = FastAPI(title="Character Studio", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    api.state.studio = studio
-    install_error_handlers(api)
-    api.include_router(build_health_router(studio))
-    api.include_router(build_router(studio, access))
-    api.mount(STATIC_ROUTE, StaticFiles(directory=STATIC_DIR), name="studio-static")
-
+    api = build_api(studio, access, on_close=stop_upstream)
     demo = build_ui(PageContext(studio=studio))
     demo.queue(default_concurrency_limit=16)
     app = gr.mount_gradio_app(
@@ -85,13 +67,7 @@ def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:
     # server path as an input file and Gradio would copy it into its cache.
     demo.has_launched = True
     access.gradio_app = next(r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, gr.routes.App))
-    app.add_middleware(SignInThrottle, caller=lambda scope: _scope_caller(studio, scope), clock=studio.clock)
     return app
-
-
-def _scope_caller(studio: Studio, scope: dict) -> str:
-    peer = scope["client"][0] if scope.get("client") else None
-    return studio.caller_id(peer, Headers(scope=scope).get("x-forwarded-for"))
 
 
 def server_config(app: Any, host: str, port: int) -> uvicorn.Config:

@@ -10,6 +10,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,22 +71,28 @@ def process_server(argv: list[str], env: dict[str, str] | None = None, health: s
     command = [sys.executable, *(a.replace("{port}", str(port)) for a in argv)]
     full_env = {**os.environ, **(env or {})}
     full_env = {k: v.replace("{port}", str(port)) for k, v in full_env.items()}
-    process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + health, timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{' '.join(argv)} did not start") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    # stderr goes to a file, not a pipe nobody reads (a full pipe would stall the server), so a
+    # server that does not start can say why.
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=errors)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(base + health, timeout=2).raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        errors.seek(0)
+                        tail = errors.read().decode(errors="replace").strip().splitlines()[-5:]
+                        why = "\n  ".join(tail)
+                        raise RuntimeError(f"{' '.join(argv)} did not start:\n  {why}") from None
+                    time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
 
 
 def upstream_requests(base: str, key: str) -> int:

@@ -8,15 +8,28 @@ Provisioning on Runway takes ~0.7–2 s and varies from session to session, so t
 the simulator a jitter of ±0.3 s around the 1.0 s delay. A second run with exactly 1.000 s is
 printed for comparison: there the baseline's 1 s sleep happens to land right on READY.
 
-Printed: the route's overhead over each session's actual provisioning time (p50, p95, ratio to the
-baseline), 50 concurrent calls, and upstream polls per session.
+Printed: the route's overhead over each session's actual provisioning time (mean, p50, p95, ratio
+to the baseline), 50 concurrent calls, and upstream polls per session.
+
+The ratio compares mean overheads. Not the medians: with the jitter, the baseline's overhead is
+bimodal (READY just before its 1 s sleep ends: 0–0.3 s; just after: 0.7–1.0 s, half the sessions
+each), so its p50 lands anywhere from ~0.2 to ~0.8 s from one run to the next, and a p50 ratio
+passes or fails by luck. The mean is what a caller waits on average. The studio's mean is floored
+at 1 ms: overheads are printed in whole ms and come from two clocks (this process's latency minus
+the simulator's own timestamps), so less than that is not a measurement; a floored ratio is
+printed as ">=". The ratio check FAILs, instead of passing on an infinite ratio, when either side
+is missing, the baseline shows no overhead, or the studio's is negative (impossible unless a
+clock jumped).
 
     python bench/bench_session_route.py
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import math
+import statistics
 import tempfile
 import time
 
@@ -32,9 +45,11 @@ from _common import (
 
 READY_DELAY = 1.0
 JITTER = 0.3
-SEQUENTIAL_CALLS = 12
+SEQUENTIAL_CALLS = 20  # enough for the baseline's bimodal mean to settle within ~15 %
 CONCURRENT_CALLS = 50
 BASELINE_CONCURRENT = 5  # the baseline serialises; 50 of them would take about a minute
+RESOLUTION = 0.001  # s: the smallest overhead this bench can tell from zero (see the docstring)
+MIN_RATIO = 5
 
 
 def studio_env(base_url: str, data_dir: str) -> dict[str, str]:
@@ -88,21 +103,45 @@ def run(jitter: float) -> dict[str, float]:
             seed_wall, seed_ok = asyncio.run(concurrent(seed, BASELINE_CONCURRENT))
             ours_over, seed_over = overheads(sim, ours_calls), overheads(sim, seed_calls)
     return {
-        "p50": percentile(ours_over, 50), "p95": percentile(ours_over, 95),
-        "b50": percentile(seed_over, 50), "b95": percentile(seed_over, 95),
+        "mean": mean(ours_over), "p50": percentile(ours_over, 50), "p95": percentile(ours_over, 95),
+        "bmean": mean(seed_over), "b50": percentile(seed_over, 50), "b95": percentile(seed_over, 95),
         # the warm-up call polled too
         "polls": (polls_after - polls_before) / (SEQUENTIAL_CALLS + 1),
         "wall": ours_wall, "ok": ours_ok, "seed_wall": seed_wall, "seed_ok": seed_ok,
     }
 
 
-def report(title: str, r: dict[str, float]) -> float:
-    ratio = r["b50"] / r["p50"] if r["p50"] > 0 else float("inf")
+def mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else float("nan")
+
+
+def overhead_ratio(studio: float, seed: float) -> float | None:
+    """How many times lower the studio's overhead is; None when the two cannot be compared."""
+    measured = all(math.isfinite(x) for x in (studio, seed))
+    if not measured or seed < RESOLUTION or studio < 0:
+        return None
+    return seed / max(studio, RESOLUTION)
+
+
+def describe_ratio(studio: float, seed: float, ratio: float | None) -> str:
+    if ratio is None:
+        return "not comparable (a side is missing, zero or negative)"
+    if studio < RESOLUTION:
+        floor = f"{RESOLUTION * 1000:g} ms"
+        return f"studio >= {ratio:.0f}x lower (its overhead is below the {floor} resolution)"
+    return f"studio {ratio:.1f}x lower" if ratio >= 1 else f"studio {1 / ratio:.1f}x higher"
+
+
+def report(title: str, r: dict[str, float]) -> float | None:
+    ratio = overhead_ratio(r["mean"], r["bmean"])
     serial = r["seed_wall"] / BASELINE_CONCURRENT * CONCURRENT_CALLS
     print(f"\n{title}")
-    print(f"  overhead over provisioning  studio p50 {r['p50'] * 1000:5.0f} ms  p95 {r['p95'] * 1000:5.0f} ms")
-    print(f"                              seed   p50 {r['b50'] * 1000:5.0f} ms  p95 {r['b95'] * 1000:5.0f} ms"
-          f"  -> studio {ratio:.1f}x lower")
+    def ms(key: str) -> str:
+        return f"{r[key] * 1000:4.0f} ms"
+
+    print(f"  overhead over provisioning  studio mean {ms('mean')}  p50 {ms('p50')}  p95 {ms('p95')}")
+    print(f"                              seed   mean {ms('bmean')}  p50 {ms('b50')}  p95 {ms('b95')}")
+    print(f"                              -> {describe_ratio(r['mean'], r['bmean'], ratio)} (means)")
     print(f"  {CONCURRENT_CALLS} concurrent calls         studio {r['wall']:5.2f} s ({r['ok']}/{CONCURRENT_CALLS} ok)")
     print(f"  {BASELINE_CONCURRENT} concurrent calls          seed   {r['seed_wall']:5.2f} s ({r['seed_ok']}/"
           f"{BASELINE_CONCURRENT} ok); serialised, {CONCURRENT_CALLS} would take ~{serial:.0f} s"
@@ -112,6 +151,10 @@ def report(title: str, r: dict[str, float]) -> float:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.splitlines()[1:]))
+    parser.parse_args()
     judged = run(JITTER)
     exact = run(0.0)
     ratio = report(f"ready delay {READY_DELAY:.1f} s ± {JITTER} s (judged)", judged)
@@ -119,7 +162,7 @@ def main() -> int:
     checks = {
         "overhead p50 <= 100 ms": judged["p50"] <= 0.100,
         "overhead p95 <= 250 ms": judged["p95"] <= 0.250,
-        "overhead >= 5x lower than the baseline's": ratio >= 5,
+        f"mean overhead >= {MIN_RATIO}x lower than the baseline's": ratio is not None and ratio >= MIN_RATIO,
         f"{CONCURRENT_CALLS} concurrent calls all succeed within {2 * READY_DELAY:g} s":
             judged["ok"] == CONCURRENT_CALLS and judged["wall"] <= 2 * READY_DELAY,
         "upstream polls per session <= 12": judged["polls"] <= 12,

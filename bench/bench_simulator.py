@@ -6,8 +6,9 @@ share the server's GIL). A bare FastAPI/uvicorn endpoint returning constant JSON
 served the same way in the same process, is measured in the same run as a baseline
 for this machine. The two targets are measured in alternating rounds and the best
 round of each is reported (the median too), which keeps other load on a shared
-machine from deciding the result. Prints both figures, the ratio, and PASS/FAIL
-against the 1,000 req/s target.
+machine from deciding the result. Prints both figures and their ratio; PASS when the
+simulator serves at least MIN_RATIO of the baseline's requests per second with no
+errors, so the verdict holds on a fast machine and a slow one alike.
 
     python bench/bench_simulator.py [--rounds 3] [--seconds 1.5] [--clients 3]
 """
@@ -26,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-TARGET_RPS = 1000.0
+MIN_RATIO = 0.7  # simulator req/s over bare FastAPI req/s, measured in the same run
 API_KEY = "key_" + "0" * 128
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "X-Runway-Version": "2024-11-06"}
 MAX_SECONDS_PER_ROUND = 5.0
@@ -124,12 +125,15 @@ def main() -> int:
     pool = ClientPool(args.clients, args.max_requests)
     sim_rounds: list[float] = []
     base_rounds: list[float] = []
-    errors = 0
+    errors = base_errors = 0
     try:
         created = httpx.post(
             f"{handle.base_url}/v1/realtime_sessions",
             headers=HEADERS,
-            json={"model": "gwm1_avatars", "avatar": {"type": "runway-preset", "presetId": "influencer"}},
+            json={
+                "model": "gwm1_avatars",
+                "avatar": {"type": "runway-preset", "presetId": "influencer"},
+            },
         )
         created.raise_for_status()
         session_url = f"{handle.base_url}/v1/realtime_sessions/{created.json()['id']}"
@@ -137,7 +141,9 @@ def main() -> int:
             rps, errs = pool.measure(session_url, seconds)
             sim_rounds.append(rps)
             errors += errs
-            base_rounds.append(pool.measure(f"{baseline_url}/baseline/abc", seconds)[0])
+            base_rps, errs = pool.measure(f"{baseline_url}/baseline/abc", seconds)
+            base_rounds.append(base_rps)
+            base_errors += errs
         counted = handle.simulator.requests.get("GET /v1/realtime_sessions/{id}", 0)
     finally:
         pool.close()
@@ -145,19 +151,19 @@ def main() -> int:
         baseline_server.should_exit = True  # type: ignore[attr-defined]
 
     sim_best, base_best = max(sim_rounds), max(base_rounds)
-    ratio = sim_best / base_best if base_best else 0.0
-    verdict = "PASS" if sim_best >= TARGET_RPS and errors == 0 else "FAIL"
+    ratio = sim_best / base_best if base_best else 0.0  # no baseline: nothing to pass against
+    verdict = "PASS" if ratio >= MIN_RATIO and errors == base_errors == 0 else "FAIL"
     print(
         f"simulator  GET /v1/realtime_sessions/{{id}}: best {sim_best:6.0f} req/s, "
-        f"median {statistics.median(sim_rounds):6.0f} "
-        f"({args.clients} clients, {args.rounds}x{seconds:.1f} s, {errors} errors, {counted} counted)"
+        f"median {statistics.median(sim_rounds):6.0f} ({errors} errors, {counted} counted)"
     )
     print(
         f"baseline   bare FastAPI constant JSON:      best {base_best:6.0f} req/s, "
-        f"median {statistics.median(base_rounds):6.0f}"
+        f"median {statistics.median(base_rounds):6.0f} ({base_errors} errors)"
     )
     print(f"ratio      simulator / baseline (best):     {ratio:6.2f}")
-    print(f"{verdict}: target >= {TARGET_RPS:.0f} req/s for session retrieve")
+    print(f"rounds     {args.clients} clients, {args.rounds} x {seconds:.1f} s per target")
+    print(f"{verdict}: ratio {ratio:.2f} (required >= {MIN_RATIO:.2f}, with no errors)")
     return 0 if verdict == "PASS" else 1
 
 

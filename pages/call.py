@@ -7,12 +7,12 @@ from typing import Any
 import gradio as gr
 
 from components.avatar_call import AvatarCall, call_config
+from components.snippets import python_snippet, react_snippet
+from components.text import plain
 from pages.context import PageContext
-from pages.text import plain
+from studio.calls.rehearsal import rehearsal_script
 from studio.errors import StudioError
-from studio.rehearsal import rehearsal_script
-from studio.runway import PRESET_AVATARS
-from studio.snippets import python_snippet, react_snippet
+from studio.vocabulary import PRESET_AVATARS, READY
 
 TRANSPORT_NOTE = {
     "simulated": "**Simulated call** on the local simulator: the session really runs (READY → RUNNING → "
@@ -49,7 +49,7 @@ def build(ctx: PageContext) -> None:
         react_code = gr.Code(language="javascript", label="React (browser)", interactive=False)
         python_code = gr.Code(language="python", label="Python (server route)", interactive=False)
 
-    ctx.shared["call_avatar"] = avatar
+    ctx.call_avatar = avatar
     inputs = [avatar, personality, start_script, max_duration]
 
     async def configure(avatar_id: str, personality_text: str, script_text: str, duration: float):
@@ -76,11 +76,11 @@ def _preset_choices() -> list[tuple[str, str]]:
 
 async def _custom_choices(studio: Any) -> list[tuple[str, str]]:
     try:
-        avatars = await studio.gateway.list_avatars()
+        avatars = await studio.characters.list_characters()
     except StudioError as error:
         gr.Warning(plain(f"Could not list your characters: {error.message}"))  # toasts render HTML
         return []
-    return [(f"{a['name']} (custom)", a["id"]) for a in avatars if a.get("status") == "READY"]
+    return [(f"{a['name']} (custom)", a["id"]) for a in avatars if a.get("status") == READY]
 
 
 def _config(avatar_id: str, details: dict[str, Any], transport: str, personality: str, script: str,
@@ -107,7 +107,7 @@ async def _avatar_details(studio: Any, avatar_id: str) -> dict[str, Any]:
     if avatar_id in PRESET_AVATARS:
         return _preset_details(avatar_id)
     try:
-        avatar = await studio.gateway.get_avatar(avatar_id)
+        avatar = await studio.characters.get_character(avatar_id)
     except StudioError:
         return {"name": "Character", "personality": None, "start_script": None}
     return {"name": avatar["name"], "personality": avatar.get("personality"),

@@ -30,8 +30,12 @@ class PageContext:
     studio: Studio
     tabs: gr.Tabs | None = None
     tab_objects: dict[str, gr.Tab] = field(default_factory=dict)
-    # Components other tabs may update (e.g. Characters' "Call" shortcut selects the Call tab's avatar).
-    shared: dict[str, Any] = field(default_factory=dict)
+    # Signals between tabs, made before any tab (`app.build_ui`): each grows by one whenever
+    # characters, or documents and their attachments, change, and tabs that show them listen.
+    characters_changed: gr.State | None = None
+    documents_changed: gr.State | None = None
+    # The Call tab's character picker, which the Characters tab's "Call" shortcuts set.
+    call_avatar: gr.Dropdown | None = None
     # Callbacks run after every tab is built, for events that cross tabs.
     after_build: list[Callable[[], None]] = field(default_factory=list)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gradio as gr
 
+from components import notices
+from components.text import plain
 from pages.context import PageContext
-from pages.text import plain
 
 TITLE = "Character Studio"
 
@@ -19,7 +20,7 @@ CSS = """
 .dark .mode-banner.live { background: #14321f; color: #b9ecc9; border-color: #2d6b44; }
 .mode-banner.demo { background: #eef2ff; color: #27306b; border: 1px solid #b8c2f5; }
 .dark .mode-banner.demo { background: #1c2144; color: #cdd5ff; border-color: #3b4685; }
-"""
+""" + notices.CSS  # the shared message boxes and framed panels
 
 
 def mode_banner(ctx: PageContext) -> str:

@@ -11,40 +11,35 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from components.usage_cards import (
+    account_cards,
+    cards_html,
+    guard_cards,
+    placeholder,
+    spend_cards,
+)
 from pages.context import PageContext
-from pages.text import plain
 from studio.errors import StudioError
-from studio.history import AccountLimits, account_limits, estimated_spend, iso_utc, usage_by_day
+from studio.history import account_limits, iso_utc, usage_by_day
 
 REFRESH_MIN_AGE = 5.0  # the Refresh button fetches again when the shown values are older than this
 
-CSS = """
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); gap: 10px; }
-.card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 14px;
-        background: var(--block-background-fill); }
-.card h4 { margin: 0 0 4px; font-size: 0.85rem; font-weight: 500; opacity: 0.75; }
-.card .big { font-size: 1.45rem; font-weight: 600; }
-.card .small { font-size: 0.8rem; opacity: 0.75; }
-.meter { margin-top: 8px; }
-.meter .label { display: flex; justify-content: space-between; font-size: 0.82rem; }
-.meter .bar { height: 8px; border-radius: 4px; background: var(--border-color-primary);
-              overflow: hidden; }
-.meter .fill { height: 100%; border-radius: 4px; background: #3b82f6; }
-.meter .fill.warn { background: #f59e0b; }
-.meter .fill.full { background: #dc2626; }
-.error { color: #b91c1c; }
-"""
-
 
 def build(ctx: PageContext) -> None:
-    studio = ctx.studio
-    history = studio.history
+    account = account_panel()
+    spend, sessions_plot, minutes_plot = last_30_days_panel()
+    guards = guards_panel()
+    refresh_panel(ctx, account, spend, sessions_plot, minutes_plot, guards)
 
+
+def account_panel() -> gr.HTML:
     gr.Markdown("### Runway account", elem_id="usage-account-title")
-    account = gr.HTML(_placeholder("Open this tab to load the account."), css_template=CSS,
-                      elem_id="usage-account")
+    return cards_html(placeholder("Open this tab to load the account."), elem_id="usage-account")
+
+
+def last_30_days_panel() -> tuple[gr.HTML, gr.BarPlot, gr.BarPlot]:
     gr.Markdown("### Last 30 days (UTC)")
-    spend = gr.HTML("", css_template=CSS, elem_id="usage-spend")
+    spend = cards_html(elem_id="usage-spend")
     with gr.Row():
         # No initial frame: an empty float column would fix the x axis as numbers, not days.
         sessions_plot = gr.BarPlot(
@@ -55,142 +50,56 @@ def build(ctx: PageContext) -> None:
             None, x="date", y="minutes", title="Minutes in calls per day", x_title="day (UTC)",
             y_title="minutes", height=280, x_label_angle=-45, elem_id="usage-minutes-plot",
         )
+    return spend, sessions_plot, minutes_plot
+
+
+def guards_panel() -> gr.HTML:
     gr.Markdown("### This studio's guards")
-    guards = gr.HTML("", css_template=CSS, elem_id="usage-guards")
+    return cards_html(elem_id="usage-guards")
+
+
+def refresh_panel(ctx: PageContext, *panels: Any) -> None:
+    """The Refresh button and its note; fills every panel when the tab opens and on Refresh."""
     with gr.Row():
         refresh = gr.Button("Refresh", size="sm", scale=0, min_width=120, elem_id="usage-refresh")
         note = gr.Markdown(elem_id="usage-note")
-
-    outputs = [account, spend, sessions_plot, minutes_plot, guards, note]
-
-    async def load(max_age: float | None = None) -> tuple[Any, ...]:
-        settings = studio.settings
-        try:
-            organization = await history.organization.get(max_age=max_age)
-            account_html = account_cards(account_limits(organization), settings)
-        except StudioError as error:
-            account_html = _placeholder(f"Could not load the organization: {error.message}",
-                                        error=True)
-        try:
-            usage = await history.usage.get(max_age=max_age)
-            days = usage_by_day(usage)
-            spend_html = spend_cards(usage, days, settings)
-        except StudioError as error:
-            days = usage_by_day({})
-            spend_html = _placeholder(f"Could not load avatar usage: {error.message}", error=True)
-        as_of = history.organization.fetched_at or history.usage.fetched_at
-        stamp = f"As of {iso_utc(as_of)} UTC." if as_of else ""
-        plot = days.assign(date=days["date"].dt.strftime("%m-%d")) if len(days) else days
-        return (account_html, spend_html, _bars(plot, "sessions"), _bars(plot, "minutes"),
-                guard_cards(studio.guards.usage()), stamp)
+    outputs = [*panels, note]
 
     async def usage_overview() -> tuple[Any, ...]:
         """Account credits and limits, 30 days of usage, spend estimate and the studio's guards."""
-        return await load()
+        return await load(ctx)
 
     async def refresh_usage() -> tuple[Any, ...]:
-        return await load(max_age=REFRESH_MIN_AGE)
+        return await load(ctx, max_age=REFRESH_MIN_AGE)
 
     ctx.tab_objects["usage"].select(usage_overview, None, outputs, api_name="usage_overview",
                                     concurrency_limit=None, show_progress="hidden")
     refresh.click(refresh_usage, None, outputs, api_name="refresh_usage", concurrency_limit=None)
 
 
-# ----------------------------------------------------------------------------------------------
-# Drawing
+async def load(ctx: PageContext, max_age: float | None = None) -> tuple[Any, ...]:
+    """Every panel's value, from the shared upstream values (fetched if older than `max_age`)."""
+    studio = ctx.studio
+    history, settings = studio.history, studio.settings
+    try:
+        organization = await history.organization.get(max_age=max_age)
+        account_html = account_cards(account_limits(organization), settings)
+    except StudioError as error:
+        account_html = placeholder(f"Could not load the organization: {error.message}", error=True)
+    try:
+        usage = await history.usage.get(max_age=max_age)
+        days = usage_by_day(usage)
+        spend_html = spend_cards(usage, days, settings)
+    except StudioError as error:
+        days = usage_by_day({})
+        spend_html = placeholder(f"Could not load avatar usage: {error.message}", error=True)
+    as_of = history.organization.fetched_at or history.usage.fetched_at
+    plot = days.assign(date=days["date"].dt.strftime("%m-%d")) if len(days) else days
+    return (account_html, spend_html, _bars(plot, "sessions"), _bars(plot, "minutes"),
+            guard_cards(studio.guards.usage()), f"As of {iso_utc(as_of)} UTC." if as_of else "")
 
 
-def _placeholder(text: str, *, error: bool = False) -> str:
-    return f"<p class='{'error' if error else 'small'}'>{plain(text)}</p>"
-
-
-def meter(label: str, used: float | None, limit: float | None, unit: str = "") -> str:
-    """A labelled bar: how much of a limit is used (no limit: the count alone)."""
-    used_text = "–" if used is None else f"{used:,.0f}"
-    if not limit:
-        return (f"<div class='meter'><div class='label'><span>{plain(label)}</span>"
-                f"<span>{used_text}{unit} · no limit</span></div></div>")
-    share = 0.0 if used is None else min(1.0, used / limit)
-    level = "full" if share >= 1.0 else "warn" if share >= 0.8 else ""
-    name = plain(label)
-    amount = f"{used_text} / {limit:,.0f}{unit} ({share:.0%})"
-    fill = f"<div class='fill {level}' style='width:{share * 100:.1f}%'></div>"
-    return (f"<div class='meter' data-meter='{name}'><div class='label'><span>{name}</span>"
-            f"<span>{amount}</span></div><div class='bar'>{fill}</div></div>")
-
-
-def card(key: str, title: str, *parts: str) -> str:
-    """One card: a small title over whatever HTML parts follow (already escaped)."""
-    body = "".join(parts)
-    return f"<div class='card' data-card='{key}'><h4>{plain(title)}</h4>{body}</div>"
-
-
-def big(text: str) -> str:
-    return f"<div class='big'>{plain(text)}</div>"
-
-
-def small(text: str) -> str:
-    return f"<div class='small'>{text}</div>"
-
-
-def account_cards(limits: AccountLimits, settings: Any) -> str:
-    balance = limits.credit_balance
-    worth = ""
-    if balance is not None:
-        worth = f"≈ ${balance * settings.usd_per_credit:,.2f}"
-        if settings.credits_per_minute:
-            worth += f" · about {balance / settings.credits_per_minute:,.0f} call minutes"
-    concurrent = "no limit" if limits.max_concurrent is None else f"{limits.max_concurrent:,}"
-    cap = limits.max_monthly_spend
-    spend_cap = "–" if cap is None else f"{cap:,} credits"
-    cards = [
-        card("balance", "Credit balance", big("–" if balance is None else f"{balance:,}"),
-             small(worth)),
-        card("tier", "Tier limits (gwm1_avatars)",
-             small(f"Live sessions at once: <b>{concurrent}</b> (more wait in a queue)"),
-             small(f"Largest monthly credit purchase: <b>{spend_cap}</b>"),
-             meter("Sessions created today", limits.used_today, limits.max_daily)),
-    ]
-    return f"<div class='cards'>{''.join(cards)}</div>"
-
-
-def spend_cards(usage: dict[str, Any], days: pd.DataFrame, settings: Any) -> str:
-    total_seconds = usage.get("total_seconds") or 0
-    sessions = usage.get("total_sessions") or 0
-    average = usage.get("avg_duration_seconds") or 0
-    rate, per_credit = settings.credits_per_minute, settings.usd_per_credit
-    credits, usd = estimated_spend(total_seconds / 60.0, rate, per_credit)
-    today_minutes = float(days.iloc[-1]["minutes"]) if len(days) else 0.0
-    _, today_usd = estimated_spend(today_minutes, rate, per_credit)
-    cards = [
-        card("sessions", "Sessions", big(f"{sessions:,}"),
-             small(f"average {average // 60}:{average % 60:02d} in the room")),
-        card("minutes", "Minutes in calls", big(f"{total_seconds / 60.0:,.1f}"),
-             small(f"{total_seconds:,} s measured by Runway")),
-        card("spend", "Estimated spend", big(f"${usd:,.2f}"),
-             small(f"{credits:,.0f} credits at {rate:g} credits/min, ${per_credit:g}/credit · "
-                   f"today ${today_usd:,.2f}")),
-    ]
-    note = ("<p class='small' style='margin-top:6px'>Runway publishes no per-minute price for "
-            "Characters; the estimate uses STUDIO_CREDITS_PER_MINUTE and "
-            "STUDIO_USD_PER_CREDIT.</p>")
-    return f"<div class='cards'>{''.join(cards)}</div>{note}"
-
-
-def guard_cards(usage: dict[str, int]) -> str:
-    cards = [
-        card("live", "Calls not yet ended", meter("Live now", usage["live"], usage["max_live"]),
-             small("STUDIO_MAX_LIVE_SESSIONS: new calls are refused at the limit.")),
-        card("daily", "Calls started today (UTC)",
-             meter("Today", usage["today"], usage["daily_cap"]),
-             small("STUDIO_DAILY_SESSION_CAP: new calls are refused at the limit.")),
-        card("per-client", "Per caller", big(f"{usage['per_client_per_hour']:,}"),
-             small("calls per hour from one address (STUDIO_SESSIONS_PER_CLIENT_PER_HOUR)")),
-    ]
-    return f"<div class='cards'>{''.join(cards)}</div>"
-
-
-def _bars(days: Any, column: str) -> gr.BarPlot:
+def _bars(days: pd.DataFrame, column: str) -> gr.BarPlot:
     """One column per day; the y axis starts at 0 and never collapses when every day is 0."""
     top = float(days[column].max()) if len(days) else 0.0
     return gr.BarPlot(days[["date", column]], y_lim=[0, max(1.0, top * 1.1)])

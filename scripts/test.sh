@@ -14,4 +14,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   "${as_root[@]}" apt-get install -y -qq chromium >/dev/null
 fi
 
+# The import rules (pyproject.toml, [tool.importlinter]) hold before any test runs.
+lint-imports --no-cache
 exec python -m pytest "$@"

@@ -14,7 +14,6 @@ import time
 from typing import Annotated, Any, Literal
 
 import gradio
-import runwayml
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -24,11 +23,19 @@ from starlette.routing import Match
 from server.auth import Access
 from server.validation import read_json
 from studio import __version__
+from studio.calls.broker import REQUEST_ID, SessionRequest
+from studio.catalog.media import image_type, placeholder_svg
 from studio.core import Studio
 from studio.errors import StudioError
-from studio.media import image_type, placeholder_svg
-from studio.runway import PRESET_AVATARS
-from studio.sessions import REQUEST_ID, SessionRequest
+from studio.runway import SDK_VERSION
+from studio.vocabulary import (
+    CALL_SECONDS_MAX,
+    CALL_SECONDS_MIN,
+    PERSONALITY_MAX,
+    PRESET_AVATARS,
+    START_SCRIPT_MAX,
+    status_label,
+)
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _DISCONNECT_CHECK = 0.25
@@ -43,9 +50,9 @@ class _Strict(BaseModel):
 
 class SessionBody(_Strict):
     avatarId: Annotated[StrictStr, Field(min_length=1, max_length=100)]
-    personality: Annotated[StrictStr, Field(min_length=1, max_length=10_000)] | None = None
-    startScript: Annotated[StrictStr, Field(min_length=1, max_length=2_000)] | None = None
-    maxDuration: Annotated[StrictInt, Field(ge=10, le=300)] | None = None
+    personality: Annotated[StrictStr, Field(min_length=1, max_length=PERSONALITY_MAX)] | None = None
+    startScript: Annotated[StrictStr, Field(min_length=1, max_length=START_SCRIPT_MAX)] | None = None
+    maxDuration: Annotated[StrictInt, Field(ge=CALL_SECONDS_MIN, le=CALL_SECONDS_MAX)] | None = None
     requestId: Annotated[StrictStr, Field(min_length=8, max_length=64)] | None = None
 
 
@@ -84,7 +91,15 @@ def caller_id(studio: Studio, request: Request) -> str:
 
 
 def build_router(studio: Studio, access: Access) -> APIRouter:
+    """Every /api route, behind sign-in when it is on; unknown /api paths answer in JSON last."""
     router = APIRouter(dependencies=[Depends(access.require)])
+    for add_routes in (_call_routes, _ledger_routes, _media_routes, _simulation_routes, _fallback_route):
+        add_routes(router, studio)
+    return router
+
+
+def _call_routes(router: APIRouter, studio: Studio) -> None:
+    """Starting a call, following its progress, and cancelling it."""
 
     @router.post("/api/avatar/session")
     async def create_session(request: Request) -> dict[str, str]:
@@ -100,6 +115,15 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
         if row is None or row["request_id"] != request_id:
             raise StudioError("not_found", "No call with that request id.", 404)
         return _progress(row)
+
+    @router.post("/api/sessions/{session_id}/cancel")
+    async def cancel_session(session_id: str, request: Request) -> dict:
+        row = _row_or_404(studio, session_id, request)
+        return await studio.broker.cancel(row["request_id"])
+
+
+def _ledger_routes(router: APIRouter, studio: Studio) -> None:
+    """The ledger as JSON, and the moments the browser reports."""
 
     @router.get("/api/sessions")
     async def list_sessions(request: Request, status: str | None = None, avatar: str | None = None,
@@ -129,11 +153,8 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
         studio.ledger.record_client_event(row["request_id"], body.event, at, body.detail, transcript)
         return Response(status_code=204)
 
-    @router.post("/api/sessions/{session_id}/cancel")
-    async def cancel_session(session_id: str, request: Request) -> dict:
-        row = _row_or_404(studio, session_id, request)
-        return await studio.broker.cancel(row["request_id"])
 
+def _media_routes(router: APIRouter, studio: Studio) -> None:
     @router.get("/api/avatars/{avatar_id}/image")
     async def avatar_image(avatar_id: str) -> Response:
         """The character's picture, served by the studio (presets get a generated card)."""
@@ -152,6 +173,8 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
             raise StudioError("image_unavailable", "The character's image is not available.", 502)
         return Response(data, media_type=kind, headers={"Cache-Control": "max-age=300"})
 
+
+def _simulation_routes(router: APIRouter, studio: Studio) -> None:
     @router.post("/api/sessions/{session_id}/simulate", status_code=204)
     async def simulate(session_id: str, request: Request) -> Response:
         if studio.simulated_calls is None:
@@ -166,6 +189,8 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
         await studio.refresher.refresh_once()
         return Response(status_code=204)
 
+
+def _fallback_route(router: APIRouter, studio: Studio) -> None:
     @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                       include_in_schema=False)
     async def unknown_api_route(request: Request, rest: str) -> None:
@@ -174,8 +199,6 @@ def build_router(studio: Studio, access: Access) -> APIRouter:
             if route.matches(request.scope)[0] == Match.PARTIAL:
                 raise StudioError("method_not_allowed", f"{request.method} is not allowed on this route.", 405)
         raise StudioError("not_found", "No such route.", 404)
-
-    return router
 
 
 def build_health_router(studio: Studio) -> APIRouter:
@@ -190,7 +213,7 @@ def build_health_router(studio: Studio) -> APIRouter:
             "status": "ok",
             "mode": studio.mode,
             "versions": {"studio": __version__, "gradio": gradio.__version__,
-                         "runwayml": runwayml.__version__, "python": platform.python_version()},
+                         "runwayml": SDK_VERSION, "python": platform.python_version()},
             "upstream": cache["upstream"],
         }
 
@@ -256,13 +279,8 @@ def _row_or_404(studio: Studio, any_id: str, request: Request) -> dict[str, Any]
     return row
 
 
-_PHASES = {"REQUESTED": "requested", "READY": "ready", "RUNNING": "running",
-           "COMPLETED": "completed", "FAILED": "failed", "CANCELLED": "cancelled"}
-
-
 def _progress(row: dict[str, Any]) -> dict[str, Any]:
-    phase = _PHASES.get(row["status"]) or ("queued" if row["queued"] else "provisioning")
-    progress = {"status": phase, "queued": row["queued"], "sessionId": row["session_id"]}
+    progress = {"status": status_label(row["status"], row["queued"]), "queued": row["queued"], "sessionId": row["session_id"]}
     if row["failure_code"]:
         progress |= {"error": row["failure"], "code": row["failure_code"]}
     return progress

@@ -8,8 +8,8 @@ from .app import create_app
 from .catalog import PRESET_AVATARS, VOICE_PRESETS
 from .clock import FakeClock, SystemClock
 from .config import SimConfig
+from .engine import Simulator
 from .server import ServerHandle, serve_in_thread
-from .state import Simulator
 
 __all__ = [
     "PRESET_AVATARS",

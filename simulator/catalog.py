@@ -1,4 +1,6 @@
-"""Fixed catalogues of the Runway API: preset avatars and live voice presets."""
+"""Runway's fixed vocabulary: preset avatars, live voice presets, the model, the
+runway:// scheme and failure texts. Read by the request schemas (api/) and the engine
+alike, so it sits below both."""
 
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ VOICE_PRESETS: dict[str, str] = {
 MODEL = "gwm1_avatars"
 VOICE_DESIGN_MODELS = ("eleven_ttv_v3", "eleven_multilingual_ttv_v2")
 DOC_URL = "https://docs.dev.runwayml.com/api"
+RUNWAY_URI_SCHEME = "runway://"  # uploads are referred to as runway://uploads/<id>/<name>
 NO_PARTICIPANT_CODE = "TALKING_AVATAR.NO_PARTICIPANT"
 NO_PARTICIPANT_TEXT = "No participants joined the session"
 NO_FACE_TEXT = "No face was detected in the reference image."

@@ -1,4 +1,4 @@
-"""The one exception the domain layer raises; the app turns it into a JSON response."""
+"""The one exception the simulator raises for an HTTP error; http.py renders it as JSON."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import uvicorn
 from .app import SimulatorApp, create_app
 from .clock import Clock
 from .config import SimConfig
-from .state import Simulator
+from .engine import Simulator
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

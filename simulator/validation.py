@@ -1,20 +1,21 @@
-"""A small Zod-like validator producing Runway's issue objects.
+"""A small Zod-like validation engine producing Runway's issue objects.
 
 Runway validates with Zod and answers ``{"error": "Validation of body failed",
 "issues": [...], "docUrl": ...}``; objects are strict (unknown keys give an
 ``unrecognized_keys`` issue). Each schema's ``parse`` appends issues and returns the
-cleaned value (defaults applied) or ``INVALID``.
+cleaned value (defaults applied) or ``INVALID``. Runway's own request schemas are built
+from these combinators in ``api/schemas.py``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from .errors import validation_error
+from .errors import ApiError, validation_error
 
 Issue = dict[str, Any]
 Path = list[Any]
@@ -34,7 +35,15 @@ INVALID = _Sentinel("INVALID")  # parsing failed; issues were recorded
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-TOOL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+# ---------------------------------------------------------------------------
+# Issues, shaped like Zod 4's
+
+
+def js_number(x: float) -> str:
+    """A number as JavaScript prints it (no trailing ``.0``): Runway is a JS server."""
+    return str(int(x)) if float(x).is_integer() else str(x)
 
 
 def received(value: Any) -> str:
@@ -63,6 +72,62 @@ def type_issue(expected: str, value: Any, path: Path) -> Issue:
     }
 
 
+# origin -> (verb, unit) in "expected string to have >=1 characters"
+_SIZE_WORDING = {
+    "string": ("have", " characters"),
+    "number": ("be", ""),
+    "array": ("have", " items"),
+}
+
+
+def size_issue(code: str, origin: str, bound: float, path: Path) -> Issue:
+    """A ``too_small`` or ``too_big`` issue (bounds are always inclusive here)."""
+    small = code == "too_small"
+    verb, unit = _SIZE_WORDING[origin]
+    head, op = ("Too small", ">=") if small else ("Too big", "<=")
+    return {
+        "code": code,
+        "minimum" if small else "maximum": bound,
+        "inclusive": True,
+        "origin": origin,
+        "path": list(path),
+        "message": f"{head}: expected {origin} to {verb} {op}{js_number(bound)}{unit}",
+    }
+
+
+def format_issue(fmt: str, path: Path, message: str, **extra: Any) -> Issue:
+    """An ``invalid_format`` issue; ``extra`` keys (a regex's pattern) come before the path."""
+    return {
+        "code": "invalid_format",
+        "format": fmt,
+        **extra,
+        "path": list(path),
+        "message": message,
+    }
+
+
+def custom_issue(path: Path, message: str) -> Issue:
+    return {"code": "custom", "path": list(path), "message": message}
+
+
+def invalid_field(where: str, name: str, message: str) -> ApiError:
+    """The 400 for a rule no schema can express (for example a date range), Zod-shaped."""
+    return validation_error(where, [custom_issue([name], message)])
+
+
+def _size_problem(size: float, low: float | None, high: float | None) -> tuple[str, float] | None:
+    """The size issue code and the bound ``size`` breaks, or None."""
+    if low is not None and size < low:
+        return "too_small", low
+    if high is not None and size > high:
+        return "too_big", high
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Combinators
+
+
 class Schema:
     def parse(self, value: Any, path: Path, issues: list[Issue]) -> Any:
         raise NotImplementedError
@@ -79,45 +144,19 @@ class Str(Schema):
         if not isinstance(value, str):
             issues.append(type_issue("string", value, path))
             return INVALID
-        if self.min is not None and len(value) < self.min:
-            issues.append(
-                {
-                    "code": "too_small",
-                    "minimum": self.min,
-                    "inclusive": True,
-                    "origin": "string",
-                    "path": list(path),
-                    "message": f"Too small: expected string to have >={self.min} characters",
-                }
-            )
-            return INVALID
-        if self.max is not None and len(value) > self.max:
-            issues.append(
-                {
-                    "code": "too_big",
-                    "maximum": self.max,
-                    "inclusive": True,
-                    "origin": "string",
-                    "path": list(path),
-                    "message": f"Too big: expected string to have <={self.max} characters",
-                }
-            )
+        problem = _size_problem(len(value), self.min, self.max)
+        if problem:
+            issues.append(size_issue(problem[0], "string", problem[1], path))
             return INVALID
         if self.pattern is not None and not self.pattern.match(value):
-            issues.append(
-                {
-                    "code": "invalid_format",
-                    "format": "regex",
-                    "pattern": self.pattern.pattern,
-                    "path": list(path),
-                    "message": f"Invalid string: must match pattern /{self.pattern.pattern}/",
-                }
-            )
+            pattern = self.pattern.pattern
+            message = f"Invalid string: must match pattern /{pattern}/"
+            issues.append(format_issue("regex", path, message, pattern=pattern))
             return INVALID
         if self.check is not None:
-            problem = self.check(value)
-            if problem:
-                issues.append({"code": "custom", "path": list(path), "message": problem})
+            message = self.check(value)
+            if message:
+                issues.append(custom_issue(path, message))
                 return INVALID
         return value
 
@@ -129,14 +168,7 @@ class Uuid(Schema):
             issues.append(type_issue("string", value, path))
             return INVALID
         if not UUID_RE.match(value):
-            issues.append(
-                {
-                    "code": "invalid_format",
-                    "format": "uuid",
-                    "path": list(path),
-                    "message": "Invalid UUID",
-                }
-            )
+            issues.append(format_issue("uuid", path, "Invalid UUID"))
             return INVALID
         return value.lower()
 
@@ -162,35 +194,11 @@ class Num(Schema):
                 }
             )
             return INVALID
-        if self.min is not None and value < self.min:
-            issues.append(
-                {
-                    "code": "too_small",
-                    "minimum": self.min,
-                    "inclusive": True,
-                    "origin": "number",
-                    "path": list(path),
-                    "message": f"Too small: expected number to be >={_num(self.min)}",
-                }
-            )
-            return INVALID
-        if self.max is not None and value > self.max:
-            issues.append(
-                {
-                    "code": "too_big",
-                    "maximum": self.max,
-                    "inclusive": True,
-                    "origin": "number",
-                    "path": list(path),
-                    "message": f"Too big: expected number to be <={_num(self.max)}",
-                }
-            )
+        problem = _size_problem(value, self.min, self.max)
+        if problem:
+            issues.append(size_issue(problem[0], "number", problem[1], path))
             return INVALID
         return int(value) if self.integer else value
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
 
 
 @dataclass
@@ -251,29 +259,9 @@ class Arr(Schema):
         if not isinstance(value, list):
             issues.append(type_issue("array", value, path))
             return INVALID
-        if self.max is not None and len(value) > self.max:
-            issues.append(
-                {
-                    "code": "too_big",
-                    "maximum": self.max,
-                    "inclusive": True,
-                    "origin": "array",
-                    "path": list(path),
-                    "message": f"Too big: expected array to have <={self.max} items",
-                }
-            )
-            return INVALID
-        if self.min is not None and len(value) < self.min:
-            issues.append(
-                {
-                    "code": "too_small",
-                    "minimum": self.min,
-                    "inclusive": True,
-                    "origin": "array",
-                    "path": list(path),
-                    "message": f"Too small: expected array to have >={self.min} items",
-                }
-            )
+        problem = _size_problem(len(value), self.min, self.max)
+        if problem:
+            issues.append(size_issue(problem[0], "array", problem[1], path))
             return INVALID
         before = len(issues)
         out = [self.item.parse(v, [*path, i], issues) for i, v in enumerate(value)]
@@ -321,13 +309,7 @@ class Obj(Schema):
                 continue
             out[name] = spec.schema.parse(value[name], [*path, name], issues)
         if self.at_least_one and not any(k in self.fields for k in value):
-            issues.append(
-                {
-                    "code": "custom",
-                    "path": list(path),
-                    "message": "At least one field must be provided",
-                }
-            )
+            issues.append(custom_issue(path, "At least one field must be provided"))
         return INVALID if len(issues) > before else out
 
 
@@ -386,139 +368,7 @@ def validate(schema: Schema, value: Any, where: str = "body") -> Any:
 
 
 # ---------------------------------------------------------------------------
-# Reusable field schemas
-
-
-def _media_uri_check(kind: str) -> Callable[[str], str | None]:
-    """HTTPS URL (13-2048), runway:// URI (13-5000) or data URI of ``kind`` (<=5 MiB)."""
-
-    def check(value: str) -> str | None:
-        if value.startswith("https://"):
-            return None if 13 <= len(value) <= 2048 else "HTTPS URLs must be 13-2048 characters"
-        if value.startswith("runway://"):
-            return None if 13 <= len(value) <= 5000 else "Runway URIs must be 13-5000 characters"
-        if value.startswith(f"data:{kind}/"):
-            if len(value) > 5_242_880:
-                return "Data URIs must be at most 5MB"
-            return None if ";base64," in value else "Data URIs must be base64-encoded"
-        return f"Expected an HTTPS URL, a runway:// upload URI or a data:{kind}/ URI"
-
-    return check
-
-
-def _public_url_check(value: str) -> str | None:
-    if not (value.startswith("https://") or value.startswith("wss://")):
-        return "Expected a wss:// or https:// URL"
-    return None
-
-
-ReferenceImage = Str(min=13, check=_media_uri_check("image"))
-AudioUri = Str(min=13, check=_media_uri_check("audio"))
-ToolName = Str(min=1, max=64, pattern=TOOL_NAME_RE)
-Description1024 = Str(min=1, max=1024)
-
-
-def _param(type_name: str, **extra: F) -> Obj:
-    return Obj(
-        {
-            "type": F(Literal(type_name), True),
-            "name": F(ToolName, True),
-            "description": F(Description1024, True),
-            "required": F(Bool(), default=True),
-            **extra,
-        }
-    )
-
-
-ToolParameter = Union(
-    "type",
-    {
-        "string": _param("string", enum=F(Arr(Str(max=64), max=20))),
-        "integer": _param("integer"),
-        "number": _param("number"),
-        "boolean": _param("boolean"),
-        "array": _param(
-            "array",
-            items=F(Obj({"type": F(Enum(("string", "integer", "number", "boolean")), True)}), True),
-        ),
-        "object": _param("object", properties=F(Arr(Any_(), max=20), True)),
-    },
-)
-
-
-def _tool(type_name: str, **extra: F) -> Obj:
-    return Obj(
-        {
-            "type": F(Literal(type_name), True),
-            "name": F(ToolName, True),
-            "description": F(Description1024, True),
-            "parameters": F(Arr(ToolParameter, max=20), default=list),
-            **extra,
-        }
-    )
-
-
-Tool = Union(
-    "type",
-    {
-        "client_event": _tool("client_event"),
-        "backend_rpc": _tool("backend_rpc", timeoutSeconds=F(Num(min=1, max=8), default=4)),
-    },
-)
-
-livekit_fields = {
-    "url": F(Str(min=1, max=2048, check=_public_url_check), True),
-    "token": F(Str(min=1, max=2048), True),
-    "roomName": F(Str(min=1, max=256), True),
-    "agentIdentity": F(Str(min=1, max=256)),
-}
-
-Integration = Union(
-    "type",
-    {
-        "elevenlabs": Obj(
-            {
-                "type": F(Literal("elevenlabs"), True),
-                "signedUrl": F(Str(min=1, max=4096, check=_public_url_check), True),
-            }
-        ),
-        "livekit": Obj({"type": F(Literal("livekit"), True), **livekit_fields}),
-    },
-)
-
-
-def session_avatar(preset_ids: Iterable[str]) -> Union:
-    return Union(
-        "type",
-        {
-            "runway-preset": Obj(
-                {
-                    "type": F(Literal("runway-preset"), True),
-                    "presetId": F(Enum(tuple(preset_ids)), True),
-                }
-            ),
-            "custom": Obj({"type": F(Literal("custom"), True), "avatarId": F(Uuid(), True)}),
-        },
-    )
-
-
-def avatar_voice(voice_ids: Iterable[str]) -> Union:
-    return Union(
-        "type",
-        {
-            "runway-live-preset": Obj(
-                {
-                    "type": F(Literal("runway-live-preset"), True),
-                    "presetId": F(Enum(tuple(voice_ids)), True),
-                }
-            ),
-            "custom": Obj({"type": F(Literal("custom"), True), "id": F(Uuid(), True)}),
-        },
-    )
-
-
-# ---------------------------------------------------------------------------
-# Query-string helpers (query values arrive as strings)
+# Query strings and paths (values arrive as strings)
 
 
 @dataclass
@@ -530,14 +380,7 @@ class QueryInt(Schema):
         try:
             number = int(value, 10)
         except (TypeError, ValueError):
-            issues.append(
-                {
-                    "code": "invalid_type",
-                    "expected": "int",
-                    "path": list(path),
-                    "message": f"Invalid input: expected int, received {received(value)}",
-                }
-            )
+            issues.append(type_issue("int", value, path))
             return INVALID
         return Num(self.min, self.max, integer=True).parse(number, path, issues)
 
@@ -550,14 +393,7 @@ class QueryDateTime(Schema):
         parsed = parse_datetime(value, date_only=self.date_only) if isinstance(value, str) else None
         if parsed is None:
             fmt = "date" if self.date_only else "datetime"
-            issues.append(
-                {
-                    "code": "invalid_format",
-                    "format": fmt,
-                    "path": list(path),
-                    "message": f"Invalid ISO {fmt}",
-                }
-            )
+            issues.append(format_issue(fmt, path, f"Invalid ISO {fmt}"))
             return INVALID
         return parsed
 
@@ -589,27 +425,8 @@ class Query:
         return validate(Obj(self.fields, strict=False), known, where="query")
 
 
-Cursor = Str(min=1, max=1000)
-
-
-def page_query(default_limit: int, **extra: F) -> Query:
-    return Query(
-        {"limit": F(QueryInt(1, 100), default=default_limit), "cursor": F(Cursor), **extra}
-    )
-
-
 def check_path_uuid(value: str, name: str = "id") -> str:
     """Malformed ids in paths are a 400, as for any Zod-validated path parameter."""
     if not UUID_RE.match(value):
-        raise validation_error(
-            "path",
-            [
-                {
-                    "code": "invalid_format",
-                    "format": "uuid",
-                    "path": [name],
-                    "message": "Invalid UUID",
-                }
-            ],
-        )
+        raise validation_error("path", [format_issue("uuid", [name], "Invalid UUID")])
     return value.lower()

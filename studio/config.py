@@ -13,6 +13,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from studio.vocabulary import CALL_SECONDS_MAX, CALL_SECONDS_MIN
+
 RUNWAY_DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
 CALL_TRANSPORTS = ("auto", "livekit", "simulated")
 PUBLIC_DEMO_CHOICES = ("auto", "true", "false")
@@ -176,7 +178,8 @@ def _parse(env: _Reader) -> Settings:
         public_demo_setting=public_demo,
         allow_private_urls=env.flag("STUDIO_ALLOW_PRIVATE_URLS", False),
         session_deadline=env.number("STUDIO_SESSION_DEADLINE", 90.0, minimum=1.0),
-        default_max_duration=env.integer("STUDIO_MAX_DURATION", 300, minimum=10, maximum=300),
+        default_max_duration=env.integer("STUDIO_MAX_DURATION", CALL_SECONDS_MAX, minimum=CALL_SECONDS_MIN,
+                                         maximum=CALL_SECONDS_MAX),
         refresh_interval=env.number("STUDIO_REFRESH_INTERVAL", 2.0, minimum=0.1),
         history_ttl=env.number("STUDIO_HISTORY_TTL", 10.0, minimum=0.1),
         call_transport=call_transport,

@@ -1,89 +1,70 @@
-"""The studio: one object that owns the settings, the Runway gateway, the ledger and the workers.
+"""The studio: one object that builds and owns every service, whole, in its constructor.
 
-`app.py` builds one `Studio`, the routes and pages receive it, and its `open()`/`close()` run in
-the web server's lifespan.
+`app.py` picks the upstream (Runway or the embedded simulator), builds one `Studio`, and hands it
+to the JSON routes and the pages; `open()`/`close()` run in the web server's lifespan.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from typing import Any
 
+from studio.calls.broker import SessionBroker
+from studio.calls.guards import Guards, caller_address
+from studio.calls.ledger import Ledger
+from studio.calls.refresher import Refresher
+from studio.calls.simulated import SimulatedCalls
+from studio.catalog.characters import CharacterService
+from studio.catalog.documents import DocumentService
+from studio.catalog.media import MediaCache
+from studio.catalog.voices import VoiceService
 from studio.clock import SystemClock
 from studio.config import Settings
-from studio.guards import Guards, caller_address
 from studio.history import History
-from studio.ledger import Ledger
-from studio.media import MediaCache
-from studio.refresher import Refresher
-from studio.runway import RunwayGateway
-from studio.sessions import SessionBroker
-from studio.simulation import SimulatedCalls, simulator_api_key, start_embedded
-
-log = logging.getLogger(__name__)
+from studio.runway import RunwayGateway, Upstream
 
 
 class Studio:
-    def __init__(self, settings: Settings, clock: Any = None) -> None:
+    def __init__(self, settings: Settings, upstream: Upstream, clock: Any = None) -> None:
         self.settings = settings
+        self.upstream = upstream
         self.clock = clock or SystemClock()
+        self.gateway = RunwayGateway(upstream.api_key, upstream.base_url)
+        # Images and voice previews, fetched server-side; the upstream's own media skip the
+        # address check (the simulator's are on loopback).
+        self.media = MediaCache(trusted_origins=(upstream.base_url,), allow_private=settings.allow_private_urls)
         self.ledger = Ledger(settings.ledger_path)
         self.guards = Guards(settings, self.ledger, self.clock)
-        self.simulator: Any = None  # the embedded simulator's handle, in simulator mode
-        self.simulated_calls: SimulatedCalls | None = None
-        self.gateway: RunwayGateway | None = None
-        self.broker: SessionBroker | None = None
-        self.refresher: Refresher | None = None
-        self.history: History | None = None  # the Sessions and Usage tabs' shared caches
-        self.media = MediaCache(allow_private=settings.allow_private_urls)  # images, voice previews
+        self.broker = SessionBroker(self.gateway, self.ledger, self.guards, self.clock,
+                                    mode=self.mode, deadline=settings.session_deadline)
+        self.refresher = Refresher(self.gateway, self.ledger, self.broker, self.clock, settings.refresh_interval)
+        # The Sessions and Usage tabs' shared caches: one upstream listing per interval, however many viewers.
+        self.history = History(settings, self.ledger, self.gateway, self.clock, ttl=settings.history_ttl)
+        # The catalog: one service per concern; characters teach the voices what presets sound like.
+        self.voices = VoiceService(self.gateway, self.media)
+        self.characters = CharacterService(self.gateway, self.media, self.voices.presets)
+        self.documents = DocumentService(self.gateway)
+        self.simulated_calls = SimulatedCalls(upstream.base_url) if upstream.simulated else None
         self._salt = _client_salt(settings)
 
     @property
     def mode(self) -> str:
-        return self.settings.mode
-
-    def connect(self) -> None:
-        """Create the gateway (starting the embedded simulator first when there is no key)."""
-        if self.gateway is not None:
-            return
-        if self.settings.api_secret:
-            key, base_url = self.settings.api_secret, self.settings.base_url
-        else:
-            self.simulator = start_embedded(self.settings.simulator, clock=self.clock)
-            key, base_url = simulator_api_key(), self.simulator.base_url
-            self.simulated_calls = SimulatedCalls(base_url)
-            log.info("No RUNWAYML_API_SECRET: using the embedded simulator at %s", base_url)
-        self.gateway = RunwayGateway(key, base_url)
-        # Media the upstream hands out (the simulator's are on loopback) skip the address check.
-        self.media.trust(base_url)
-        self.broker = SessionBroker(self.gateway, self.ledger, self.guards, self.clock,
-                                    mode=self.mode, deadline=self.settings.session_deadline)
-        self.refresher = Refresher(self.gateway, self.ledger, self.broker, self.clock,
-                                   self.settings.refresh_interval)
-        # One conversations listing per STUDIO_HISTORY_TTL, however many viewers.
-        self.history = History(self.settings, self.ledger, self.gateway, self.clock,
-                               ttl=self.settings.history_ttl)
+        """"live" talks to Runway; "simulator" to the local stand-in."""
+        return "simulator" if self.upstream.simulated else "live"
 
     async def open(self) -> None:
         """Start background work; rows a crash left without a session are closed first."""
-        self.connect()
         self.ledger.close_interrupted(self.clock.now())
         self.refresher.start()
         self.history.start()
 
     async def close(self) -> None:
-        if self.history:
-            await self.history.stop()
-        if self.refresher:
-            await self.refresher.stop()
+        await self.history.stop()
+        await self.refresher.stop()
         if self.simulated_calls:
             await self.simulated_calls.close()
-        if self.gateway:
-            await self.gateway.close()
-        if self.simulator:
-            self.simulator.stop()
+        await self.gateway.close()
         self.ledger.close()
 
     def caller_id(self, peer: str | None, forwarded_for: str | None) -> str:

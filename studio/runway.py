@@ -27,28 +27,9 @@ import runwayml
 from runwayml import AsyncRunwayML
 
 from studio.errors import StudioError
+from studio.vocabulary import MODEL, PRESET_AVATARS, is_terminal
 
-PRESET_AVATARS: dict[str, str] = {
-    # id -> display name; Runway names four of them, the rest read as their ids.
-    "game-character": "Game Character",
-    "music-superstar": "Mina",
-    "game-character-man": "Game Character (Man)",
-    "cat-character": "Mochi",
-    "influencer": "Influencer",
-    "tennis-coach": "Tennis Coach",
-    "human-resource": "Human Resources",
-    "fashion-designer": "Sofia",
-    "cooking-teacher": "Marco",
-}
-
-VOICE_PRESETS: tuple[str, ...] = (
-    "victoria", "vincent", "clara", "drew", "skye", "max", "morgan", "felix", "mia", "marcus",
-    "summer", "ruby", "aurora", "jasper", "leo", "adrian", "nina", "emma", "blake", "david",
-    "maya", "nathan", "sam", "georgia", "petra", "adam", "zach", "violet", "roman", "luna",
-)
-
-TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
-MODEL = "gwm1_avatars"
+SDK_VERSION = runwayml.__version__
 _REQUEST_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
 # Anything that looks like an API key, a session key or a bearer credential.
@@ -74,6 +55,15 @@ def redact_sdk_logs() -> None:
 
 
 @dataclass(frozen=True)
+class Upstream:
+    """Where the API is and the key for it: Runway, or the local simulator (`simulated`)."""
+
+    api_key: str = field(repr=False)
+    base_url: str
+    simulated: bool = False
+
+
+@dataclass(frozen=True)
 class SessionSnapshot:
     """One poll of a realtime session, normalised across the SDK's per-status classes."""
 
@@ -88,7 +78,7 @@ class SessionSnapshot:
 
     @property
     def terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return is_terminal(self.status)
 
 
 @dataclass(frozen=True)

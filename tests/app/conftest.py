@@ -9,7 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import build_app
+from server.api import build_api
+from server.auth import Access
+from server.embedded import connect_upstream
 from studio.clock import FakeClock
+from studio.config import Settings
+from studio.core import Studio
 from tests.support import studio_settings
 
 
@@ -19,7 +24,7 @@ class Harness:
     def __init__(self, client: TestClient, clock: FakeClock) -> None:
         self.client, self.clock = client, clock
         self.studio = client.app.state.studio
-        self.sim = httpx.Client(base_url=self.studio.simulator.base_url, timeout=10)
+        self.sim = httpx.Client(base_url=self.studio.upstream.base_url, timeout=10)
 
     def start_call(self, avatar: str = "music-superstar", headers: dict[str, str] | None = None,
                    **extra: Any) -> httpx.Response:
@@ -42,10 +47,19 @@ class Harness:
         return self.studio.ledger.list(limit=None)
 
 
+def json_app(settings: Settings, clock: FakeClock | None) -> Any:
+    """The studio's JSON routes alone (no Gradio UI), as `app.py` builds them."""
+    upstream, stop = connect_upstream(settings, clock)
+    return build_api(Studio(settings, upstream, clock=clock), Access(settings.auth_users), on_close=stop)
+
+
 @contextlib.contextmanager
-def harness_for(tmp_path, **env: str) -> Iterator[Harness]:
+def harness_for(tmp_path, *, ui: bool = False, **env: str) -> Iterator[Harness]:
+    """A FakeClock-driven studio; `ui=True` builds the whole app (Gradio included), else only what
+    the JSON routes need, which starts several times faster."""
     clock = FakeClock()
-    app = build_app(studio_settings(tmp_path / "data", **env), clock=clock)
+    settings = studio_settings(tmp_path / "data", **env)
+    app = build_app(settings, clock=clock) if ui else json_app(settings, clock)
     with TestClient(app) as client:
         yield Harness(client, clock)
 

@@ -76,17 +76,17 @@ def test_malformed_fields(harness, name, body, status, code):
     assert_nothing_written(harness, 0)
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/api/avatar/session"),
-    ("PUT", "/api/avatar/session"),
-    ("POST", "/api/no-such-route"),
-    ("GET", "/api/calls/x"),
-    ("GET", "/api/sessions/unknown-session"),
-    ("POST", "/api/sessions/unknown-session/cancel"),
+@pytest.mark.parametrize("method, path, status, code", [
+    ("GET", "/api/avatar/session", 405, "method_not_allowed"),
+    ("PUT", "/api/avatar/session", 405, "method_not_allowed"),
+    ("POST", "/api/no-such-route", 404, "not_found"),
+    ("GET", "/api/calls/x", 404, "not_found"),
+    ("GET", "/api/sessions/unknown-session", 404, "not_found"),
+    ("POST", "/api/sessions/unknown-session/cancel", 404, "not_found"),
 ])
-def test_wrong_routes_and_methods_answer_json(harness, method, path):
+def test_wrong_routes_and_methods_answer_json(harness, method, path, status, code):
     answer = harness.client.request(method, path)
-    assert 400 <= answer.status_code < 500
+    assert (answer.status_code, answer.json()["code"]) == (status, code)
     assert answer.json()["error"]
 
 

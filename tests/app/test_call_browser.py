@@ -4,7 +4,7 @@ plain words, new calls, and a simulated call that lands in the ledger as COMPLET
 from __future__ import annotations
 
 import json
-import time
+import re
 
 import httpx
 import pytest
@@ -55,8 +55,45 @@ def open_call_tab(browser, url):
     return page, requests
 
 
+def is_session_post(request) -> bool:
+    return request.url.endswith("/api/avatar/session") and request.method == "POST"
+
+
 def session_posts(requests):
-    return [r for r in requests if r.url.endswith("/api/avatar/session") and r.method == "POST"]
+    return [r for r in requests if is_session_post(r)]
+
+
+def posted(path: str, key: str, value: str):
+    """Matches the response to the browser's POST to a route ending in `path` whose JSON body
+    has `key` == `value` (e.g. the call's "connected" event, or the simulator "leave")."""
+
+    def matches(response) -> bool:
+        request = response.request
+        if request.method != "POST" or not request.url.endswith(path):
+            return False
+        return json.loads(request.post_data or "{}").get(key) == value
+
+    return matches
+
+
+def textual(content_type: str) -> bool:
+    return content_type.startswith("text/") or "json" in content_type or "javascript" in content_type
+
+
+def readable_bodies(responses, finished) -> tuple[list[tuple[str, str]], list[str]]:
+    """(url, body) of every text, JSON or JavaScript response the page received, whatever its
+    status; and the URLs of event streams still open, whose body cannot be read before they
+    close (Gradio's heartbeat never does)."""
+    bodies, open_streams = [], []
+    for response in responses:
+        content_type = response.headers.get("content-type", "")
+        if not textual(content_type) or 300 <= response.status < 400:  # a redirect has no body
+            continue
+        if content_type.startswith("text/event-stream") and response.request not in finished:
+            open_streams.append(response.url)
+            continue
+        bodies.append((response.url, response.text()))
+    return bodies, open_streams
 
 
 def test_real_bundle_hands_the_token_to_livekit_and_starts_over(browser, tmp_path):
@@ -77,10 +114,8 @@ def test_real_bundle_hands_the_token_to_livekit_and_starts_over(browser, tmp_pat
             assert any("avatar-call.js" in r.url for r in requests)
             expect(page.locator(".studio-call-host")).to_contain_text("video server")
 
-            page.get_by_role("button", name="Start a new call").click()
-            deadline = time.monotonic() + 10
-            while len(session_posts(requests)) < 2 and time.monotonic() < deadline:
-                page.wait_for_timeout(100)
+            with page.expect_request(is_session_post):
+                page.get_by_role("button", name="Start a new call").click()
             assert len(session_posts(requests)) == 2
             page.close()
 
@@ -88,7 +123,7 @@ def test_real_bundle_hands_the_token_to_livekit_and_starts_over(browser, tmp_pat
 def test_upstream_failure_is_shown_in_plain_words(browser, tmp_path):
     app = build_app(studio_settings(tmp_path / "data", STUDIO_SIM_READY_DELAY="0.2"))
     with serve(app) as url:
-        faults = f"{app.state.studio.simulator.base_url}/_simulator/faults"
+        faults = f"{app.state.studio.upstream.base_url}/_simulator/faults"
         httpx.post(faults, json={"method": "POST", "path": "/v1/realtime_sessions", "status": 503,
                                  "count": 1}).raise_for_status()
         page, requests = open_call_tab(browser, url)
@@ -106,19 +141,22 @@ def test_simulated_call_completes_with_duration_and_transcript(browser, tmp_path
     ledger = app.state.studio.ledger
     with serve(app) as url:
         page, _ = open_call_tab(browser, url)
-        page.get_by_role("button", name="Start call").click()
+        # The studio has recorded the connection once it answers the browser's "connected" event.
+        connected_event = posted("/events", "event", "connected")
+        with page.expect_response(connected_event, timeout=15_000) as connected:
+            page.get_by_role("button", name="Start call").click()
+        assert connected.value.status == 204
         host = page.locator(".studio-call-host")
         expect(host).to_have_attribute("data-call-state", "live", timeout=15_000)
         expect(host).to_contain_text("How can I help?", timeout=10_000)
-        page.wait_for_timeout(1200)
-        page.get_by_role("button", name="End call").click()
+        # "leave" is answered once the simulator completed the session and the ledger refreshed;
+        # "ended" once the browser's end of the call is recorded.
+        with page.expect_response(posted("/simulate", "action", "leave")) as left, \
+                page.expect_response(posted("/events", "event", "ended")) as ended:
+            page.get_by_role("button", name="End call").click()
+        assert (left.value.status, ended.value.status) == (204, 204)
         expect(host).to_have_attribute("data-call-state", "ended", timeout=10_000)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            [row] = ledger.list()
-            if row["status"] == "COMPLETED" and row["transcript"]:
-                break
-            time.sleep(0.2)
+        [row] = ledger.list()
         assert row["status"] == "COMPLETED" and row["duration"] is not None
         assert row["transcript"][0]["content"] == "Hi, I'm Mina. How can I help?"
         assert row["connected_at"] is not None
@@ -133,18 +171,28 @@ def test_the_api_key_appears_nowhere_in_the_page(browser, tmp_path):
         settings = studio_settings(tmp_path / "data", RUNWAYML_API_SECRET=CANARY, RUNWAYML_BASE_URL=handle.base_url)
         with serve(build_app(settings)) as url:
             page = browser.new_page()
-            bodies: list[str] = []
-            page.on("response", lambda r: bodies.append(r.text()) if r.ok and "text" in (
-                r.headers.get("content-type", "") + "json") else None)
+            responses, finished = [], set()
+            page.on("response", lambda response: responses.append(response))
+            page.on("requestfinished", lambda request: finished.add(request))
             page.goto(url)
             page.get_by_role("tab", name="Call").click()
-            with page.expect_response("**/api/avatar/session"):
+            with page.expect_response("**/api/avatar/session") as answer:
                 page.get_by_role("button", name="Start call").click()
-            page.wait_for_timeout(500)
+            assert answer.value.finished() is None  # its body fully arrived
+            token = answer.value.json()["token"]
+            # The call runs to its end (no LiveKit server here): the bundle and its reports arrive.
+            expect(page.locator(".studio-call-host")).to_have_attribute(
+                "data-call-state", re.compile(r"^(ended|error)$"), timeout=20_000)
             html = page.content()
             storage = page.evaluate("() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})")
-            assert "feedc0de" not in html and "feedc0de" not in storage
-            assert bodies and not any("feedc0de" in body for body in bodies)
+            bodies, open_streams = readable_bodies(responses, finished)
             page.close()
+        assert "feedc0de" not in html and "feedc0de" not in storage
+        assert not [url for url, body in bodies if "feedc0de" in body]
+        # The scan reads JSON: the session response is among the bodies and its token is found,
+        # so a key in that response would have been found the same way.
+        assert any(url.endswith("/api/avatar/session") and token in body for url, body in bodies)
+        assert any("/avatar-call.js" in url for url, _ in bodies)  # JavaScript too
+        assert all("/gradio_api/" in url for url in open_streams), open_streams  # only Gradio's own
     finally:
         handle.stop()

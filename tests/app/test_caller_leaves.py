@@ -25,5 +25,5 @@ def test_disconnect_cancels_the_session_upstream(tmp_path):
             time.sleep(0.1)
         [row] = studio.ledger.list()
         assert (row["status"], row["failure_code"]) == ("CANCELLED", "client_gone")
-        sessions = httpx.get(f"{studio.simulator.base_url}/_simulator/state").json()["sessions"]
+        sessions = httpx.get(f"{studio.upstream.base_url}/_simulator/state").json()["sessions"]
         assert [s["status"] for s in sessions] == ["CANCELLED"]

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.app.conftest import Harness, harness_for
+from tests.app.conftest import Harness, harness_for, json_app
 from tests.support import serve, studio_settings
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
@@ -113,11 +113,9 @@ def test_forged_forwarded_for_entries_do_not_make_new_callers_when_trusted(tmp_p
 
 
 def test_forwarded_for_is_ignored_from_loopback_when_not_trusted(tmp_path):
-    from app import build_app
-
     settings = studio_settings(tmp_path / "data", STUDIO_SESSIONS_PER_CLIENT_PER_HOUR="3",
                                STUDIO_MAX_LIVE_SESSIONS="50", STUDIO_SIM_READY_DELAY="0.05")
-    with serve(build_app(settings)) as base, httpx.Client(base_url=base, timeout=30) as client:
+    with serve(json_app(settings, clock=None)) as base, httpx.Client(base_url=base, timeout=30) as client:
         answers = [client.post("/api/avatar/session", json={"avatarId": "music-superstar"},
                                headers={"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(6)]
     assert codes(answers) == {200: 3, (429, "client_rate_limited"): 3}
@@ -242,7 +240,7 @@ def test_reports_on_a_session_that_ended_a_while_ago_are_refused(harness):
 # Sign-in guessing is throttled --------------------------------------------------------------------
 
 def test_password_guessing_is_throttled_per_address(tmp_path):
-    with harness_for(tmp_path, STUDIO_AUTH="owner:right-password") as h:
+    with harness_for(tmp_path, ui=True, STUDIO_AUTH="owner:right-password") as h:
         for attempt in range(10):
             answer = h.client.get("/api/sessions", auth=("owner", f"guess-{attempt}"))
             assert answer.status_code == 401
@@ -255,7 +253,7 @@ def test_password_guessing_is_throttled_per_address(tmp_path):
 
 
 def test_failed_form_sign_ins_count_too(tmp_path):
-    with harness_for(tmp_path, STUDIO_AUTH="owner:right-password") as h:
+    with harness_for(tmp_path, ui=True, STUDIO_AUTH="owner:right-password") as h:
         for attempt in range(10):
             assert h.client.post("/login", data={"username": "owner", "password": f"x{attempt}"}).status_code == 400
         assert h.client.post("/login", data={"username": "owner", "password": "right-password"}).status_code == 429

@@ -14,7 +14,10 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
 from app import build_app
-from studio.characters import CharacterService
+from studio.catalog.characters import CharacterService
+from studio.catalog.documents import DocumentService
+from studio.catalog.media import MediaCache
+from studio.catalog.voices import VoiceService
 from studio.clock import FakeClock
 from tests.support import studio_settings
 
@@ -63,8 +66,17 @@ class SimStudio:
     def __init__(self, client: TestClient, clock: FakeClock) -> None:
         self.client, self.clock = client, clock
         self.studio = client.app.state.studio
-        self.service = CharacterService(self.studio.gateway)
-        self.sim = httpx.Client(base_url=self.studio.simulator.base_url, timeout=10)
+        self.sim = httpx.Client(base_url=self.studio.upstream.base_url, timeout=10)
+        self.fresh_services()
+
+    def fresh_services(self) -> None:
+        """New catalog services over the studio's gateway (nothing learnt or cached yet); their
+        media cache trusts the simulator's origin, as the studio's own does."""
+        gateway = self.studio.gateway
+        media = MediaCache(trusted_origins=(self.studio.upstream.base_url,))
+        self.voices = VoiceService(gateway, media)
+        self.characters = CharacterService(gateway, media, self.voices.presets)
+        self.documents = DocumentService(gateway)
 
     def run(self, fn: Any, *args: Any) -> Any:
         """Run an async function on the app's event loop (where the gateway's client lives)."""

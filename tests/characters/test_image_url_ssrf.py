@@ -24,8 +24,9 @@ from gradio_client import Client
 
 from app import build_app
 from studio import netguard
-from studio.characters import PRIVATE_IMAGE_URL, CharacterForm, CharacterService, FormInvalid
-from studio.media import MediaCache
+from studio.catalog.characters import PRIVATE_IMAGE_URL, CharacterService
+from studio.catalog.forms import CharacterForm, FormInvalid
+from studio.catalog.media import MediaCache
 from tests.characters.support import face_jpeg, studio_on_simulator
 from tests.support import serve, studio_settings
 
@@ -129,7 +130,7 @@ def url_form(url: str) -> CharacterForm:
 def live(network) -> Iterator[tuple[Client, httpx.Client]]:
     with tempfile.TemporaryDirectory() as data:
         app = build_app(studio_settings(Path(data)))
-        with serve(app) as url, httpx.Client(base_url=app.state.studio.simulator.base_url) as sim:
+        with serve(app) as url, httpx.Client(base_url=app.state.studio.upstream.base_url) as sim:
             client = Client(url, verbose=False)
             try:
                 yield client, sim
@@ -181,7 +182,7 @@ def test_the_form_accepts_a_public_image_url(live, fresh_network):
 @pytest.fixture
 def studio(tmp_path, network) -> Iterator:
     with studio_on_simulator(tmp_path) as studio:
-        studio.service = CharacterService(studio.studio.gateway, media=studio.studio.media)
+        studio.characters = CharacterService(studio.studio.gateway, media=studio.studio.media)
         yield studio
 
 
@@ -189,8 +190,8 @@ def studio(tmp_path, network) -> Iterator:
 def test_create_and_update_refuse_before_any_request(host, studio, fresh_network):
     before = studio.requests()
     form = url_form(image_url(host, fresh_network))
-    calls = [(studio.service.create_character, (form,)),
-             (studio.service.update_character, (str(uuid.uuid4()), form))]
+    calls = [(studio.characters.create_character, (form,)),
+             (studio.characters.update_character, (str(uuid.uuid4()), form))]
     for call, args in calls:
         with pytest.raises(FormInvalid) as caught:
             studio.run(call, *args)
@@ -231,10 +232,10 @@ def test_the_image_route_refuses_a_stored_url_resolving_inside(host, studio, fre
 
 
 def test_the_simulators_own_images_are_still_served(studio, fresh_network):
-    """The embedded simulator is on loopback: its origin is trusted once the studio connects."""
+    """The embedded simulator is on loopback: the studio's media cache trusts its origin."""
     form = url_form("")
     form.image_data, form.image_filename = face_jpeg(), "ava.jpg"
-    avatar = studio.run(studio.service.create_character, form)
+    avatar = studio.run(studio.characters.create_character, form)
     answer = studio.client.get(f"/api/avatars/{avatar['id']}/image")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/")
     assert not fresh_network.reached_inside()

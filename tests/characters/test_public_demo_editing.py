@@ -47,7 +47,7 @@ def demo(tmp_path_factory):
     settings = studio_settings(tmp_path_factory.mktemp("demo-editing"), STUDIO_PUBLIC_DEMO="true",
                                STUDIO_SIM_AVATAR_DELAY="0.2")
     app = build_app(settings)
-    with serve(app) as url, httpx.Client(base_url=app.state.studio.simulator.base_url, timeout=10) as sim:
+    with serve(app) as url, httpx.Client(base_url=app.state.studio.upstream.base_url, timeout=10) as sim:
         avatar_id, document_id = seed(sim)
         yield url, sim, avatar_id, document_id
 
@@ -86,7 +86,7 @@ def test_edits_through_the_api_are_refused_and_change_nothing(demo):
 
 def test_the_owner_edits_when_the_public_demo_is_off(tmp_path):
     app = build_app(studio_settings(tmp_path, STUDIO_PUBLIC_DEMO="false"))
-    with serve(app) as url, httpx.Client(base_url=app.state.studio.simulator.base_url, timeout=10) as sim:
+    with serve(app) as url, httpx.Client(base_url=app.state.studio.upstream.base_url, timeout=10) as sim:
         client = Client(url, verbose=False)
         try:
             client.predict("Prices", "Everything is half price on Mondays.", api_name="/add_document")

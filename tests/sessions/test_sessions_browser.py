@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from app import build_app
+from studio.history import NUMBER_COLUMNS, TABLE_COLUMNS, clock_duration, iso_utc
 from tests.support import launch_chromium, serve, studio_settings
 
 pytestmark = pytest.mark.browser
@@ -24,10 +25,32 @@ STATUS_CELL = "#sessions-table [data-testid='cell-0-2']"
 ID_CELL = "#sessions-table [data-testid='cell-0-8']"
 
 
+def seconds_after(row: dict, moment: str) -> float | None:
+    at = row[moment]
+    return None if at is None else round(at - row["requested_at"], 1)
+
+
+def expected_row(studio, session_id: str) -> dict:
+    """Every column the table shows of one finished session, worked out from its ledger row."""
+    row = studio.ledger.get(session_id)
+    used = row["duration"] if row["duration"] is not None else row["ended_at"] - row["running_at"]
+    return {"created (UTC)": iso_utc(row["requested_at"]), "avatar": "Mina", "status": "completed",
+            "to READY (s)": seconds_after(row, "ready_at"),
+            "to 1st frame (s)": seconds_after(row, "first_frame_at"),
+            "duration": clock_duration(used), "failure": "", "origin": "this studio",
+            "id": session_id}
+
+
+def csv_numbers(row: dict) -> dict:
+    """A CSV row with its number columns read as numbers (None when empty)."""
+    return row | {c: float(row[c]) if row[c] else None for c in NUMBER_COLUMNS}
+
+
 def test_a_row_goes_live_through_its_lifecycle_then_details_and_csv(tmp_path):
     # A slow-ish provisioning (2.5 s) so the NOT_READY phase spans several 0.5 s refreshes.
     settings = studio_settings(tmp_path, STUDIO_SIM_READY_DELAY="2.5", STUDIO_REFRESH_INTERVAL="0.5", STUDIO_HISTORY_TTL="2.5")
-    with serve(build_app(settings)) as url, sync_playwright() as playwright, \
+    app = build_app(settings)
+    with serve(app) as url, sync_playwright() as playwright, \
             httpx.Client(base_url=url, timeout=60) as http:
         browser = launch_chromium(playwright)
         try:
@@ -62,6 +85,10 @@ def test_a_row_goes_live_through_its_lifecycle_then_details_and_csv(tmp_path):
             assert page.locator(ID_CELL).inner_text() == session_id[:8]
 
             assert http.post(f"/api/sessions/{session_id}/simulate", json={"action": "join"}).status_code == 204
+            # What the call page reports once the character's video shows (every CSV column then
+            # has a value to check).
+            assert http.post(f"/api/sessions/{session_id}/events",
+                             json={"event": "first_frame"}).status_code == 204
             watch_until("running")
             assert http.post(f"/api/sessions/{session_id}/simulate",
                              json={"action": "leave", "transcript": TRANSCRIPT}).status_code == 204
@@ -87,9 +114,11 @@ def test_a_row_goes_live_through_its_lifecycle_then_details_and_csv(tmp_path):
             with page.expect_download() as download:
                 link.click()
             text = Path(download.value.path()).read_text(encoding="utf-8")
-            rows = list(csv.DictReader(io.StringIO(text)))
-            assert [(r["id"], r["status"], r["origin"]) for r in rows] == [
-                (session_id, "completed", "this studio")]
-            assert rows[0]["avatar"] == "Mina" and float(rows[0]["to READY (s)"]) >= 2.0
+            reader = csv.DictReader(io.StringIO(text))
+            rows = list(reader)
+            assert reader.fieldnames == list(TABLE_COLUMNS)
+            assert [csv_numbers(r) for r in rows] == [expected_row(app.state.studio, session_id)]
+            assert float(rows[0]["to READY (s)"]) >= 2.0
+            assert all(rows[0][column] for column in TABLE_COLUMNS if column != "failure")
         finally:
             browser.close()

@@ -14,13 +14,31 @@ import pytest
 from gradio_client import Client
 
 from app import build_app
-from studio.history import TABLE_COLUMNS, spreadsheet_safe
+from studio.history import NUMBER_COLUMNS, TABLE_COLUMNS, spreadsheet_safe
 from tests.characters.support import face_jpeg
 from tests.support import launch_chromium, serve, studio_settings
 
 SIM_HEADERS = {"Authorization": f"Bearer key_{'ab' * 64}", "X-Runway-Version": "2024-11-06"}
 PAYLOAD = '<img src=x onerror="window.__xss=1"> **bold** [link](javascript:alert(1))'
 FORMULA_NAME = '=HYPERLINK("http://x","y")'
+
+
+def as_exported(row: dict) -> dict:
+    """A table row as a spreadsheet should read it: empty for nothing, text starting like a
+    formula behind a quote, numbers as numbers."""
+    def cell(column, value):
+        if value is None or value == "":
+            return None
+        if column in NUMBER_COLUMNS:
+            return float(value)
+        text = str(value)
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return {column: cell(column, value) for column, value in row.items()}
+
+
+def csv_cells(row: dict) -> dict:
+    return {column: (float(value) if column in NUMBER_COLUMNS else value) if value else None
+            for column, value in row.items()}
 
 
 def test_spreadsheet_safe_quotes_formula_text_and_keeps_numbers():
@@ -46,7 +64,7 @@ def live(tmp_path_factory):
     app = build_app(settings)
     studio = app.state.studio
     with serve(app) as url, httpx.Client(base_url=url, timeout=60) as http, \
-            httpx.Client(base_url=studio.simulator.base_url, headers=SIM_HEADERS, timeout=10) as sim:
+            httpx.Client(base_url=studio.upstream.base_url, headers=SIM_HEADERS, timeout=10) as sim:
         failed = http.post("/api/avatar/session", json={"avatarId": "music-superstar"}).json()["sessionId"]
         answer = sim.post(f"/_simulator/sessions/{failed}/fail",
                           json={"failureCode": "INTERNAL", "failure": PAYLOAD})
@@ -86,6 +104,9 @@ def test_the_csv_export_shows_a_formula_name_as_text(live):
         reader = csv.DictReader(handle)
         assert reader.fieldnames == list(TABLE_COLUMNS)
         rows = {row["id"]: row for row in reader}
+    # Every cell of every row shown, in the CSV: as text, numbers as numbers, formulas quoted.
+    shown = [dict(zip(table["headers"], values)) for values in table["data"]]
+    assert [csv_cells(rows[row["id"]]) for row in shown] == [as_exported(row) for row in shown]
     assert rows[elsewhere]["avatar"] == "'" + FORMULA_NAME
     assert rows[failed]["failure"].startswith("INTERNAL: <img")  # not a formula: left as it is
     for row in rows.values():
@@ -98,7 +119,7 @@ def test_the_csv_export_shows_a_formula_name_as_text(live):
 def test_upstream_markup_reads_literally_in_the_details_and_in_a_toast(live):
     from playwright.sync_api import sync_playwright
 
-    url, sim, failed, _ = live
+    url, sim, _, _ = live
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:

@@ -423,10 +423,6 @@ def comparable(state: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in state.items() if k != "requests"}
 
 
-def test_there_are_at_least_30_cases() -> None:
-    assert len(CASES) >= 30
-    assert len({c.id for c in CASES}) == len(CASES)
-
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_malformed_request(case: Case, sim: Sim, world: dict[str, str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 import runwayml
 from starlette.testclient import TestClient
@@ -187,4 +186,3 @@ def test_in_process_app_has_simulator_state() -> None:
     assert app.state.simulator.config.concurrency == 2
     with TestClient(app) as tc:
         assert tc.get("/_simulator/state").json()["config"]["concurrency"] == 2
-    assert httpx.__version__

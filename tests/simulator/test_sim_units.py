@@ -8,8 +8,8 @@ import time
 import pytest
 
 from simulator import PRESET_AVATARS, VOICE_PRESETS, FakeClock, SimConfig, Simulator, SystemClock
+from simulator.api.schemas import SESSION_CREATE
 from simulator.errors import ApiError
-from simulator.schemas import SESSION_CREATE
 from simulator.validation import validate
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from studio.guards import caller_address
+from studio.calls.guards import caller_address
 
 
 @pytest.mark.parametrize(("forwarded", "trust", "hops", "expected"), [

@@ -1,4 +1,4 @@
-"""Tests for studio.images: reference-image preflight and preparation.
+"""Tests for studio.catalog.images: reference-image preflight and preparation.
 
 Every image is generated in memory with Pillow; nothing touches the disk.
 """
@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, ImageFile
 
-from studio import images
-from studio.errors import StudioError
-from studio.images import (
+from studio.catalog import images
+from studio.catalog.images import (
     MAX_INPUT_BYTES,
     MAX_PIXELS,
     MIN_SHORT_SIDE,
@@ -35,6 +34,7 @@ from studio.images import (
     safe_filename,
     to_upload,
 )
+from studio.errors import StudioError
 
 RED = (255, 0, 0)
 GREEN = (0, 255, 0)

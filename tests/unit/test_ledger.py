@@ -1,6 +1,6 @@
 import pytest
 
-from studio.ledger import DuplicateRequest, Ledger
+from studio.calls.ledger import DuplicateRequest, Ledger
 
 
 def new_row(ledger, rid="req-00000001", at=100.0, client="c1", avatar="music-superstar"):

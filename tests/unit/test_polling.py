@@ -1,6 +1,6 @@
 import itertools
 
-from studio.sessions import CLUSTER_STEP, UNLEARNED_SPAN, ProvisioningEstimate, poll_offsets
+from studio.calls.broker import CLUSTER_STEP, UNLEARNED_SPAN, ProvisioningEstimate, poll_offsets
 
 
 def first(n, offsets):

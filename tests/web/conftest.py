@@ -3,14 +3,13 @@
 A loopback FastAPI stub (uvicorn in a thread) serves a tiny test page, components/static/, and
 stand-ins for the Studio routes the call controller talks to, plus a LiveKit stub at /lk/rtc/v1
 that records the WebSocket handshake query and refuses it (401), like a server rejecting a token.
-Chromium is Debian's /usr/bin/chromium driven by Playwright; nothing leaves 127.0.0.1.
+Chromium is Debian's, launched by tests.support.launch_chromium; nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,19 +21,10 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from tests.support import CHROMIUM, free_port, launch_chromium
+
 REPO = Path(__file__).resolve().parents[2]
 STATIC = REPO / "components" / "static"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-]
 
 TEST_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>call controller test</title>
@@ -93,12 +83,6 @@ class StubState:
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _build_app(state: StubState, port: int):
@@ -192,7 +176,7 @@ class StubServer:
 def stub_server():
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     state = StubState()
     config = uvicorn.Config(
         _build_app(state, port), host="127.0.0.1", port=port, log_level="error", lifespan="off"
@@ -216,14 +200,16 @@ def stub(stub_server: StubServer) -> StubServer:
     return stub_server
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API allows one running instance at a time, and
+# the browser tests elsewhere (tests/app, ...) start their own when this one is gone.
+@pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium package to run browser tests)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch_chromium(pw)
         yield b
         b.close()
 

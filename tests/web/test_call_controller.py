@@ -142,6 +142,7 @@ def test_error_is_plain_text_and_new_call_makes_a_new_session(page, stub, wait_u
 def test_bundle_reports_a_failed_connect_exactly_once(page, stub, wait_until):
     """mount() straight from avatar-call.js: onEnd (sent first by the SDK) is dropped, onError once."""
     pg = page.page
+    pg.clock.install()  # time flows as usual until the test jumps it forward
     pg.goto(stub.url + "/")
     pg.add_script_tag(url="/static/avatar-call.js")
     pg.evaluate(
@@ -160,7 +161,9 @@ def test_bundle_reports_a_failed_connect_exactly_once(page, stub, wait_until):
     )
     assert pg.locator("#root [data-avatar-call][data-avatar-id='game-host']").count() == 1
     pg.wait_for_function("window.seen.errors.length > 0")
-    pg.wait_for_timeout(300)  # room for a (wrong) late onEnd or a second onError
+    # Fire every timer due in the next 2 s at once: a held onEnd (100 ms grace) that the error
+    # failed to cancel, or a retry that reports a second error, would land now.
+    pg.clock.run_for(2_000)
     seen = pg.evaluate("window.seen")
     assert seen["end"] == 0
     assert len(seen["errors"]) == 1 and "could not establish signal connection" in seen["errors"][0]
@@ -286,6 +289,7 @@ def test_end_while_connecting_hangs_up_cleanly(page, stub, wait_until):
     """LiveKit accepts the socket but never answers; End must still end the call, without an error."""
     sockets = []
     page.page.route_web_socket("**/lk/**", lambda ws: sockets.append(ws.url))  # open, silent
+    page.page.clock.install()  # time flows as usual until the test jumps it forward
     pg = open_controller(page, stub)
     pg.get_by_role("button", name="Start call").click()
     wait_state(pg, "connecting")
@@ -293,25 +297,35 @@ def test_end_while_connecting_hangs_up_cleanly(page, stub, wait_until):
     assert "access_token=tok_1_secret" in sockets[0]
     pg.get_by_role("button", name="End call").click()
     wait_state(pg, "ended", timeout=5000)
-    pg.wait_for_timeout(400)  # a late onError from the aborted connect must not flip the card
+    # Jump past LiveKit's 15 s signal timeout and the controller's 2.5 s end timeout: an aborted
+    # connect that still reported an error would flip the card now.
+    pg.clock.run_for(20_000)
     assert state_of(pg) == "ended"
     assert pg.locator("#root [data-avatar-call]").count() == 0  # SDK unmounted
     assert [e["event"] for e in stub.state.events] == ["ended"]
 
 
 def test_destroy_mid_call_tells_the_server_and_stops(page, stub, wait_until):
+    page.page.clock.install()  # time flows as usual until the test jumps it forward
     pg = open_controller(page, stub, transport="simulated", transcriptScript=TRANSCRIPT,
                          simulatedLineGapMs=300)
     pg.get_by_role("button", name="Start call").click()
     wait_state(pg, "live")
+    pg.evaluate("window.shownLines = document.querySelector('#root .sc-transcript')")  # outlives the card
     pg.evaluate("window.call.destroy()")
     assert pg.evaluate("document.getElementById('root').innerHTML") == ""
     leave = wait_until(lambda: [s for s in stub.state.simulate if s["action"] == "leave"], message="leave")
     shown = leave[0]["transcript"]
     assert shown and shown == TRANSCRIPT[: len(shown)]  # what was on screen when it closed
     wait_until(lambda: any(e["event"] == "ended" for e in stub.state.events), message="ended event")
-    pg.wait_for_timeout(900)  # no script line (300 ms apart), tick or poll fires after destroy
+    lines_shown = pg.evaluate("window.shownLines.childElementCount")
+    requests_made = len(page.requests)
+    # Fire every timer due in the next 5 s at once: a script line (300 ms apart), a tick (250 ms)
+    # or a status poll (500 ms) that destroy() left running would act now.
+    pg.clock.run_for(5_000)
     assert pg.evaluate("document.getElementById('root').innerHTML") == ""
+    assert pg.evaluate("window.shownLines.childElementCount") == lines_shown
+    assert page.requests[requests_made:] == []
     assert len(stub.state.simulate) == 2
 
 

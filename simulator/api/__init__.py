@@ -1,0 +1,6 @@
+"""Runway's v1 API: its routes, its request schemas and its request-level header checks."""
+
+from .headers import check_request
+from .routes import V1_ROUTES
+
+__all__ = ["V1_ROUTES", "check_request"]

@@ -1,0 +1,189 @@
+"""The test control plane under /_simulator/ (never under /v1/): drive sessions the way
+a browser would, inject faults and failures, move a FakeClock, inspect and reset
+state. JSON in and out, no auth, not counted in the request counts."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import ApiError
+from ..http import Endpoint, json_body, json_response, optional_body, path_id, sim
+from ..validation import Any_, Arr, Bool, Enum, F, Nullable, Num, Obj, Str
+from .faults import FaultBook
+
+CONTROL_PREFIX = "/_simulator/"
+FAILURE_CODE = Str(min=1, max=200)
+FAILURE_TEXT = Str(min=1, max=2000)
+FAILURE_COUNT = Num(min=1, max=10_000, integer=True)
+
+TRANSCRIPT_ENTRY = Obj(
+    {
+        "role": F(Enum(("user", "assistant")), True),
+        "content": F(Nullable(Str(max=100_000)), True),
+        "toolCalls": F(Arr(Any_())),
+        "toolResults": F(Arr(Any_())),
+    }
+)
+LEAVE = Obj({"transcript": F(Arr(TRANSCRIPT_ENTRY, max=10_000))})
+FAIL = Obj(
+    {
+        "failureCode": F(FAILURE_CODE, default="INTERNAL"),
+        "failure": F(FAILURE_TEXT, default="The session failed (simulated)."),
+    }
+)
+PROVISIONING_FAILURES = Obj(
+    {
+        "failureCode": F(FAILURE_CODE, True),
+        "failure": F(FAILURE_TEXT, default="Provisioning failed (simulated)."),
+        "count": F(FAILURE_COUNT, default=1),
+    }
+)
+PROCESSING_FAILURES = Obj(
+    {
+        "failureReason": F(FAILURE_TEXT, True),
+        "count": F(FAILURE_COUNT, default=1),
+    }
+)
+FAULT = Obj(
+    {
+        "method": F(Str(min=1, max=10), default="*"),
+        "path": F(Str(min=1, max=2000), True),
+        "status": F(Nullable(Num(min=100, max=599, integer=True)), default=None),
+        "retryAfter": F(Nullable(Num(min=0, max=3600)), default=None),
+        "latency": F(Num(min=0, max=60), default=0.0),
+        "drop": F(Bool(), default=False),
+        "count": F(Num(min=1, max=1_000_000, integer=True), default=1),
+        "body": F(Any_(), default=None),
+    }
+)
+ADVANCE = Obj({"seconds": F(Num(min=0), True)})
+
+
+def faults(request: Request) -> FaultBook:
+    return request.app.faults
+
+
+async def join(request: Request) -> Response:
+    return json_response(sim(request).join(path_id(request)))
+
+
+async def leave(request: Request) -> Response:
+    body = await optional_body(request, LEAVE)
+    return json_response(sim(request).leave(path_id(request), body.get("transcript")))
+
+
+async def fail(request: Request) -> Response:
+    body = await optional_body(request, FAIL)
+    return json_response(
+        sim(request).fail_session(path_id(request), body["failureCode"], body["failure"])
+    )
+
+
+async def provisioning_failures(request: Request) -> Response:
+    body = await optional_body(request, PROVISIONING_FAILURES)
+    pending = sim(request).add_provisioning_failures(
+        body["failureCode"], body["failure"], body["count"]
+    )
+    return json_response({"pending": pending})
+
+
+async def avatar_failures(request: Request) -> Response:
+    body = await optional_body(request, PROCESSING_FAILURES)
+    return json_response(
+        {"pending": sim(request).add_avatar_failures(body["failureReason"], body["count"])}
+    )
+
+
+async def voice_failures(request: Request) -> Response:
+    body = await optional_body(request, PROCESSING_FAILURES)
+    return json_response(
+        {"pending": sim(request).add_voice_failures(body["failureReason"], body["count"])}
+    )
+
+
+async def add_fault(request: Request) -> Response:
+    body = await optional_body(request, FAULT)
+    if body["status"] is None and not body["drop"] and not body["latency"]:
+        raise ApiError(400, "A fault needs a status, drop: true, or a latency")
+    fault = faults(request).add(
+        method=body["method"],
+        path=body["path"],
+        status=body["status"],
+        retry_after=body["retryAfter"],
+        latency=body["latency"],
+        drop=body["drop"],
+        count=body["count"],
+        body=body["body"],
+    )
+    return json_response({"id": fault.id, "fault": fault.to_wire()})
+
+
+async def list_faults(request: Request) -> Response:
+    book = faults(request)
+    return json_response({"faults": book.to_wire(), "fired": dict(book.fired)})
+
+
+async def clear_faults(request: Request) -> Response:
+    faults(request).clear()
+    return json_response({"faults": []})
+
+
+async def advance_clock(request: Request) -> Response:
+    body = await optional_body(request, ADVANCE)
+    clock = sim(request).clock
+    advance = getattr(clock, "advance", None)  # FakeClock, or any duck-typed clock that can move
+    if not callable(advance):
+        raise ApiError(
+            409, "The simulator runs on a real clock; start it with a FakeClock to advance time"
+        )
+    advance(body["seconds"])
+    return json_response({"now": clock.now()})
+
+
+async def reset(request: Request) -> Response:
+    sim(request).reset()
+    faults(request).clear()
+    return json_response({"reset": True})
+
+
+async def state(request: Request) -> Response:
+    return json_response(sim(request).snapshot())
+
+
+async def get_config(request: Request) -> Response:
+    return json_response(sim(request).config.to_dict())
+
+
+async def set_config(request: Request) -> Response:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "Expected a JSON object of SimConfig fields")
+    try:
+        config = sim(request).update_config(body)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    return json_response(config.to_dict())
+
+
+def control_route(path: str, endpoint: Endpoint, method: str) -> Route:
+    return Route(CONTROL_PREFIX + path, endpoint, methods=[method])
+
+
+CONTROL_ROUTES = [
+    control_route("sessions/{id}/join", join, "POST"),
+    control_route("sessions/{id}/leave", leave, "POST"),
+    control_route("sessions/{id}/fail", fail, "POST"),
+    control_route("provisioning-failures", provisioning_failures, "POST"),
+    control_route("avatar-failures", avatar_failures, "POST"),
+    control_route("voice-failures", voice_failures, "POST"),
+    control_route("faults", add_fault, "POST"),
+    control_route("faults", list_faults, "GET"),
+    control_route("faults", clear_faults, "DELETE"),
+    control_route("clock/advance", advance_clock, "POST"),
+    control_route("reset", reset, "POST"),
+    control_route("state", state, "GET"),
+    control_route("config", get_config, "GET"),
+    control_route("config", set_config, "POST"),
+]

@@ -1,0 +1,20 @@
+"""``Simulator``: the state of one simulated Runway organization, as the time engine
+plus one mixin per resource.
+
+* core.py     - records, the lock, lazy time-ordered transitions, billing, files, snapshots
+* sessions.py - realtime sessions, consume, join/leave/fail hooks
+* avatars.py  - avatars, avatar usage, conversations
+* library.py  - documents and voices
+* account.py  - organization and uploads
+"""
+
+from __future__ import annotations
+
+from .account import AccountOps
+from .avatars import AvatarOps
+from .library import LibraryOps
+from .sessions import SessionOps
+
+
+class Simulator(SessionOps, AvatarOps, LibraryOps, AccountOps):
+    """Owns every record; handlers call its methods, which return wire-shaped dicts."""

@@ -1,0 +1,381 @@
+"""The ledger: a SQLite (WAL) record of every session the studio starts and how it went.
+
+One row per session request, keyed by the request id the studio makes before calling Runway, so a
+request that fails before Runway answers is still on record. Lifecycle moments get their own
+timestamp columns (what the Sessions tab measures) and an append-only `events` table (the
+timeline). All writes go through this class; nothing else opens the database.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from studio.vocabulary import CANCEL_CODES, TERMINAL
+
+# Marks a timestamp column that keeps its first value: COALESCE(column, now).
+FIRST_SEEN = object()
+
+# The moment each upstream status is first seen is kept in its own column.
+_STATUS_TIMESTAMP = {"NOT_READY": "created_at", "READY": "ready_at", "RUNNING": "running_at"}
+# Moments the browser reports through POST /api/sessions/{id}/events.
+CLIENT_EVENTS = {"connected": "connected_at", "first_frame": "first_frame_at", "ended": None, "error": None}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    request_id     TEXT PRIMARY KEY,
+    session_id     TEXT UNIQUE,
+    avatar_id      TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    queued         INTEGER NOT NULL DEFAULT 0,
+    failure        TEXT,
+    failure_code   TEXT,
+    duration       INTEGER,
+    max_duration   INTEGER,
+    overrides      TEXT NOT NULL DEFAULT '{}',
+    mode           TEXT NOT NULL,
+    client_id      TEXT NOT NULL,
+    requested_at   REAL NOT NULL,
+    created_at     REAL,
+    ready_at       REAL,
+    consumed_at    REAL,
+    connected_at   REAL,
+    first_frame_at REAL,
+    running_at     REAL,
+    ended_at       REAL,
+    transcript     TEXT,
+    cancel_pending INTEGER NOT NULL DEFAULT 0,
+    updated_at     REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status);
+CREATE INDEX IF NOT EXISTS sessions_requested ON sessions(requested_at);
+CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_id, requested_at);
+CREATE TABLE IF NOT EXISTS events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL REFERENCES sessions(request_id),
+    name       TEXT NOT NULL,
+    at         REAL NOT NULL,
+    detail     TEXT
+);
+CREATE INDEX IF NOT EXISTS events_request ON events(request_id, at);
+"""
+
+_COLUMNS = (
+    "request_id", "session_id", "avatar_id", "status", "queued", "failure", "failure_code",
+    "duration", "max_duration", "overrides", "mode", "client_id", "requested_at", "created_at",
+    "ready_at", "consumed_at", "connected_at", "first_frame_at", "running_at", "ended_at",
+    "transcript", "cancel_pending", "updated_at",
+)
+# Columns added after the first release, with their definitions, for databases made before them.
+_ADDED_COLUMNS = {"cancel_pending": "INTEGER NOT NULL DEFAULT 0"}
+_TERMINAL_SQL = f"status IN ({', '.join(repr(s) for s in sorted(TERMINAL))})"
+
+
+class Ledger:
+    """Thread-safe access to the ledger database (one connection, one lock, short transactions)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        present = {row["name"] for row in self._db.execute("PRAGMA table_info(sessions)")}
+        for column, definition in _ADDED_COLUMNS.items():
+            if column not in present:
+                self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column} {definition}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # Writes ------------------------------------------------------------------------------
+
+    def open_request(
+        self,
+        request_id: str,
+        *,
+        avatar_id: str,
+        client_id: str,
+        mode: str,
+        max_duration: int,
+        overrides: dict[str, Any],
+        at: float,
+        admit: Callable[[Counts], None] | None = None,
+    ) -> None:
+        """Insert a REQUESTED row; `admit` sees the counts in the same transaction and may refuse.
+
+        Checking and inserting in one `BEGIN IMMEDIATE` transaction is what makes the guards hold
+        under a burst: no other request (in this process or another) can claim a slot between.
+        A request id already on record raises `DuplicateRequest`.
+        """
+        with self._write() as db:
+            if admit is not None:
+                admit(Counts(db))
+            try:
+                db.execute(
+                    "INSERT INTO sessions (request_id, avatar_id, status, mode, client_id, max_duration,"
+                    " overrides, requested_at, updated_at) VALUES (?, ?, 'REQUESTED', ?, ?, ?, ?, ?, ?)",
+                    (request_id, avatar_id, mode, client_id, max_duration, json.dumps(overrides), at, at),
+                )
+            except sqlite3.IntegrityError:
+                raise DuplicateRequest(request_id) from None
+            _event(db, request_id, "requested", at)
+
+    def attach_session(self, request_id: str, session_id: str, at: float) -> bool:
+        """Record the Runway session; False when the call was cancelled while it was made."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE sessions SET session_id = ?, created_at = ?, updated_at = ?,"
+                " status = CASE WHEN status = 'REQUESTED' THEN 'NOT_READY' ELSE status END"
+                " WHERE request_id = ?",
+                (session_id, at, at, request_id),
+            )
+            _event(db, request_id, "created", at)
+            row = db.execute("SELECT status, cancel_pending FROM sessions WHERE request_id = ?",
+                             (request_id,)).fetchone()
+        return row is not None and row["status"] not in TERMINAL and not row["cancel_pending"]
+
+    def record_status(
+        self,
+        request_id: str,
+        status: str,
+        at: float,
+        *,
+        queued: bool = False,
+        duration: int | None = None,
+        failure: str | None = None,
+        failure_code: str | None = None,
+    ) -> bool:
+        """Store a status seen upstream; True when it changed. Terminal rows never move again."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT status, queued FROM sessions WHERE request_id = ?", (request_id,)
+            ).fetchone()
+            if row is None or row["status"] in TERMINAL:
+                return False
+            if row["status"] == status and bool(row["queued"]) == queued:
+                return False
+            sets = {"status": status, "queued": int(queued), "updated_at": at}
+            column = _STATUS_TIMESTAMP.get(status)
+            if column:
+                sets[column] = FIRST_SEEN
+            if status in TERMINAL:
+                sets.update(ended_at=FIRST_SEEN, duration=duration, failure=failure,
+                            failure_code=failure_code)
+            _update(db, request_id, sets, at)
+            name = "queued" if queued and status == "NOT_READY" else status.lower()
+            _event(db, request_id, name, at, failure)
+            return True
+
+    def record_consumed(self, request_id: str, at: float) -> None:
+        with self._write() as db:
+            _update(db, request_id, {"consumed_at": at, "updated_at": at}, at)
+            _event(db, request_id, "consumed", at)
+
+    def record_client_event(
+        self, request_id: str, name: str, at: float, detail: str | None = None,
+        transcript: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """A moment the browser reports; the first report of each moment wins."""
+        with self._write() as db:
+            sets: dict[str, Any] = {"updated_at": at}
+            column = CLIENT_EVENTS.get(name)
+            if column:
+                sets[column] = FIRST_SEEN
+            if transcript and not _has_final_transcript(db, request_id):
+                sets["transcript"] = json.dumps(transcript)
+            _update(db, request_id, sets, at)
+            _event(db, request_id, f"browser_{name}", at, detail)
+
+    def store_transcript(self, request_id: str, transcript: list[dict[str, Any]], at: float) -> None:
+        with self._write() as db:
+            _update(db, request_id, {"transcript": json.dumps(transcript), "updated_at": at}, at)
+
+    def request_cancel(self, request_id: str, code: str, message: str, at: float) -> None:
+        """Runway did not confirm a cancel: keep the row open, and say why it should end.
+
+        The refresher retries the cancel (and follows the session) until the row is terminal.
+        """
+        with self._write() as db:
+            _update(db, request_id, {"cancel_pending": 1, "failure": message, "failure_code": code,
+                                     "updated_at": at}, at)
+            _event(db, request_id, "cancel_pending", at, message)
+
+    def fail_request(self, request_id: str, code: str, message: str, at: float) -> None:
+        """End a row the studio gave up on (never reached Runway, timed out, caller left)."""
+        status = "CANCELLED" if code in CANCEL_CODES else "FAILED"
+        self.record_status(request_id, status, at, failure=message, failure_code=code)
+
+    def close_interrupted(self, at: float) -> int:
+        """Open rows with no session id never reached Runway (a crash, or an answer with no id)."""
+        with self._write() as db:
+            ids = [r[0] for r in db.execute(
+                f"SELECT request_id FROM sessions WHERE session_id IS NULL AND NOT {_TERMINAL_SQL}")]
+        for request_id in ids:
+            self.fail_request(request_id, "interrupted", "The studio restarted before Runway answered.", at)
+        return len(ids)
+
+    # Reads -------------------------------------------------------------------------------
+
+    def get(self, any_id: str) -> dict[str, Any] | None:
+        """A row by request id or by Runway session id."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM sessions WHERE request_id = ? OR session_id = ?", (any_id, any_id)
+            ).fetchone()
+        return _row(row) if row else None
+
+    def events(self, request_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name, at, detail FROM events WHERE request_id = ? ORDER BY at, id", (request_id,)
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def list(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        avatar: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        client_id: str | None = None,
+        limit: int | None = 200,
+    ) -> list[dict[str, Any]]:
+        """Newest first."""
+        clauses, params = [], []
+        if client_id is not None:
+            clauses.append("client_id = ?")
+            params.append(client_id)
+        if status:
+            statuses = [status] if isinstance(status, str) else list(status)
+            clauses.append(f"status IN ({','.join('?' * len(statuses))})")
+            params += statuses
+        if avatar:
+            clauses.append("avatar_id = ?")
+            params.append(avatar)
+        if since is not None:
+            clauses.append("requested_at >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("requested_at < ?")
+            params.append(until)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        tail = " LIMIT ?" if limit else ""
+        if limit:
+            params.append(limit)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM sessions {where} ORDER BY requested_at DESC{tail}", params
+            ).fetchall()
+        return [_row(r) for r in rows]
+
+    def open_sessions(self) -> list[dict[str, Any]]:
+        """Rows that have a Runway session and have not reached a terminal status (known or not)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM sessions WHERE session_id IS NOT NULL AND NOT {_TERMINAL_SQL}"
+                " ORDER BY requested_at DESC"
+            ).fetchall()
+        return [_row(r) for r in rows]
+
+    def count_open(self) -> int:
+        with self._lock:
+            return Counts(self._db).open()
+
+    def count_since(self, since: float, client_id: str | None = None) -> int:
+        with self._lock:
+            return Counts(self._db).since(since, client_id)
+
+    # Plumbing ----------------------------------------------------------------------------
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._db, self._lock)
+
+
+class DuplicateRequest(Exception):
+    """A request id that is on record already."""
+
+
+class Counts:
+    """The numbers the guards need, read on the connection (and transaction) given."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def open(self) -> int:
+        """Sessions not ended, whatever their status says: an unknown status still holds a slot."""
+        return self._db.execute(f"SELECT COUNT(*) FROM sessions WHERE NOT {_TERMINAL_SQL}").fetchone()[0]
+
+    def since(self, since: float, client_id: str | None = None) -> int:
+        if client_id is None:
+            query, params = "requested_at >= ?", (since,)
+        else:
+            query, params = "client_id = ? AND requested_at >= ?", (client_id, since)
+        return self._db.execute(f"SELECT COUNT(*) FROM sessions WHERE {query}", params).fetchone()[0]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT under the ledger's lock; ROLLBACK on any error."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
+        self._db, self._lock = db, lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
+        self._db.execute("BEGIN IMMEDIATE")
+        return self._db
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        try:
+            self._db.execute("ROLLBACK" if kind else "COMMIT")
+        finally:
+            self._lock.release()
+
+
+def _update(db: sqlite3.Connection, request_id: str, sets: dict[str, Any], at: float) -> None:
+    """UPDATE with values bound as parameters; FIRST_SEEN columns keep an earlier timestamp."""
+    assignments, params = [], {"request_id": request_id, "at": at}
+    for column, value in sets.items():
+        if column not in _COLUMNS:
+            raise ValueError(f"unknown ledger column {column}")
+        if value is FIRST_SEEN:
+            assignments.append(f"{column} = COALESCE({column}, :at)")
+        else:
+            assignments.append(f"{column} = :{column}")
+            params[column] = value
+    db.execute(f"UPDATE sessions SET {', '.join(assignments)} WHERE request_id = :request_id", params)
+
+
+def _has_final_transcript(db: sqlite3.Connection, request_id: str) -> bool:
+    """An ended session's stored transcript (Runway's, or the browser's last) is not replaced."""
+    row = db.execute(f"SELECT 1 FROM sessions WHERE request_id = ? AND transcript IS NOT NULL AND {_TERMINAL_SQL}",
+                     (request_id,)).fetchone()
+    return row is not None
+
+
+def _event(db: sqlite3.Connection, request_id: str, name: str, at: float, detail: str | None = None) -> None:
+    db.execute(
+        "INSERT INTO events (request_id, name, at, detail) VALUES (?, ?, ?, ?)", (request_id, name, at, detail)
+    )
+
+
+def _row(row: sqlite3.Row) -> dict[str, Any]:
+    data = dict(row)
+    data["queued"] = bool(data["queued"])
+    data["cancel_pending"] = bool(data["cancel_pending"])
+    data["overrides"] = json.loads(data["overrides"] or "{}")
+    data["transcript"] = json.loads(data["transcript"]) if data["transcript"] else None
+    return data

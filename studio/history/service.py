@@ -1,0 +1,186 @@
+"""`History`: the Sessions and Usage tabs' data, one per studio, shared by every viewer.
+
+It bundles the caches (`caches.py`) and turns what they hold into what a tab draws with the pure
+functions of `frames.py`, `filters.py`, `figures.py` and `details.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pandas as pd
+
+from studio.background import cancel_and_wait
+from studio.errors import StudioError
+from studio.history.caches import ConversationsCache, LedgerMirror, Monotonic, SharedValue, Sleep
+from studio.history.details import SessionDetails, session_details
+from studio.history.figures import Figures, session_figures
+from studio.history.filters import Filters, of_client, select_sessions
+from studio.history.frames import (
+    DEFAULT_LIMIT,
+    conversations_frame,
+    display_frame,
+    empty_frame,
+    merge_sessions,
+)
+from studio.history.words import avatar_label, utc_day_start
+from studio.vocabulary import PRESET_AVATARS, is_terminal
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION_TTL, USAGE_TTL = 30.0, 60.0  # seconds the Usage tab's upstream values are shared
+USAGE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class SessionsView:
+    """What the Sessions tab draws from one refresh."""
+
+    table: pd.DataFrame
+    figures: Figures
+    matching: int
+    total: int
+    conversations_error: str | None
+    conversations_fetched_at: float | None
+
+
+class History:
+    """The Sessions and Usage tabs' data, shared by every viewer (one per studio).
+
+    `monotonic` and `sleep` time the caches and the background work (tests pass virtual ones);
+    `clock` is the studio's clock, for what "now" means in the tables.
+    """
+
+    def __init__(
+        self, settings: Any, ledger: Any, gateway: Any, clock: Any, *, ttl: float = 10.0,
+        monotonic: Monotonic = time.monotonic, sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.settings, self.ledger, self.gateway, self.clock = settings, ledger, gateway, clock
+        self.sleep = sleep
+        self.mirror = LedgerMirror(ledger, clock, monotonic=monotonic)
+        self.conversations = ConversationsCache(gateway, ttl=ttl, monotonic=monotonic, sleep=sleep)
+        self.organization = SharedValue(gateway.organization, ORGANIZATION_TTL, monotonic=monotonic)
+        self.usage = SharedValue(self._usage_30_days, USAGE_TTL, monotonic=monotonic)
+        self._merged_key: tuple[int, int] | None = None
+        self._merged: pd.DataFrame = merge_sessions(empty_frame(), empty_frame())
+        self._conversations_key: int | None = None
+        self._conversations_frame: pd.DataFrame = empty_frame()
+        self._merge_lock = threading.Lock()
+        self._load_lock: asyncio.Lock | None = None
+        self._task: asyncio.Task | None = None
+
+    # Lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background work (call from the running event loop)."""
+        self.conversations.start()
+        if self._task is None:
+            self._task = asyncio.create_task(self._resync(), name="ledger-mirror")
+
+    async def _resync(self) -> None:
+        try:
+            await self.ready()  # read the ledger once now, not on the first viewer's tick
+        except Exception:  # a viewer's tick will try again
+            log.exception("the first read of the ledger failed")
+        while True:
+            await self.sleep(min(self.mirror.resync_every, 60.0))
+            if self.mirror.loaded and self.mirror.resync_due:
+                try:
+                    await asyncio.to_thread(self.mirror.full_read)
+                except Exception:
+                    log.exception("re-reading the ledger failed")
+
+    async def stop(self) -> None:
+        await self.conversations.stop()
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    async def ready(self) -> None:
+        """Load the ledger mirror once, off the event loop."""
+        if self.mirror.loaded:
+            return
+        lock = self._load_lock = self._load_lock or asyncio.Lock()
+        async with lock:
+            if not self.mirror.loaded:
+                await asyncio.to_thread(self.mirror.full_read)
+
+    # Sessions -------------------------------------------------------------------------------
+
+    def merged(self) -> pd.DataFrame:
+        """The ledger merged with the cached conversations (recomputed only when either changed)."""
+        ledger = self.mirror.frame()
+        with self._merge_lock:
+            if self._conversations_key != self.conversations.version:
+                self._conversations_frame = conversations_frame(self.conversations.items)
+                self._conversations_key = self.conversations.version
+            key = (self.mirror.version, self.conversations.version)
+            if key != self._merged_key:
+                self._merged = merge_sessions(ledger, self._conversations_frame)
+                self._merged_key = key
+            return self._merged
+
+    def view(
+        self, filters: Filters, *, limit: int | None = DEFAULT_LIMIT, client: str | None = None,
+    ) -> SessionsView:
+        """The table, figures and counts for some filters, from the caches (no upstream call).
+
+        With `client`, everything (counts and figures included) covers only that caller's sessions.
+        """
+        now = self.clock.now()
+        merged, names = of_client(self.merged(), client), self.conversations.names
+        selected = select_sessions(merged, filters, names)
+        figures = session_figures(
+            selected, now, credits_per_minute=self.settings.credits_per_minute,
+            usd_per_credit=self.settings.usd_per_credit,
+        )
+        return SessionsView(
+            table=display_frame(selected, now, limit, names), figures=figures,
+            matching=len(selected), total=len(merged), conversations_error=self.conversations.error,
+            conversations_fetched_at=self.conversations.fetched_at,
+        )
+
+    async def sessions_view(
+        self, filters: Filters, *, limit: int | None = DEFAULT_LIMIT, client: str | None = None,
+    ) -> SessionsView:
+        await self.ready()
+        await self.conversations.latest()
+        return self.view(filters, limit=limit, client=client)
+
+    async def details(self, any_id: str) -> SessionDetails:
+        """One session's details: the ledger's timeline plus what the conversations API knows."""
+        row = self.ledger.get(any_id)
+        events = self.ledger.events(row["request_id"]) if row else []
+        session_id = row["session_id"] if row else any_id
+        conversation, fetched_at = None, None
+        if session_id:
+            try:
+                conversation, fetched_at = await self.conversations.details(
+                    session_id, settled=bool(row and is_terminal(row["status"])))
+            except StudioError as error:
+                if row is None:
+                    raise
+                log.info("conversation %s unavailable: %s", session_id, error.message)
+        if row is None and conversation is None:
+            raise StudioError("not_found", "Neither the studio nor Runway knows that session.", 404)
+        return session_details(row, events, conversation, self.clock.now(), fetched_at=fetched_at)
+
+    def avatar_choices(self) -> list[tuple[str, str]]:
+        """(label, avatar id) of every avatar in the ledger or the conversations, then presets."""
+        merged = self._merged
+        seen = merged["avatar_id"].dropna().unique().tolist() if len(merged) else []
+        names = self.conversations.names
+        ordered = list(dict.fromkeys([*seen, *PRESET_AVATARS]))
+        return [(avatar_label(a, names.get(a)), a) for a in ordered]
+
+    # Usage ------------------------------------------------------------------------------------
+
+    async def _usage_30_days(self) -> dict[str, Any]:
+        today = datetime.fromtimestamp(utc_day_start(self.clock.now()), timezone.utc)
+        end_day = today + timedelta(days=1)
+        return await self.gateway.avatar_usage(end_day - timedelta(days=USAGE_DAYS), end_day)
