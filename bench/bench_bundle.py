@@ -59,7 +59,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <script src="/static/call-controller.js"></script>{eager}</head>
 <body><div id="root"></div><script>
 window.call = StudioCallController.create(document.getElementById('root'), {{
-  avatarId: 'bench', avatarName: 'Bench', transport: 'livekit',
+  avatarId: 'bench', avatarName: 'Bench',
   bundleUrl: '{assets}/avatar-call.js', cssUrl: '{assets}/avatar-call.css'}});
 </script></body></html>"""
 OUR_PAGE = PAGE.format(eager="", assets="/static").encode()

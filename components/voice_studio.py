@@ -8,7 +8,7 @@ until it is READY or FAILED. Write handlers go through `owner_only` (a public de
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -193,15 +193,8 @@ class VoiceStudio:
 
         async def on_design(name, prompt_text, model_name, description, version, last, current_voice):
             out: dict = {self.err_design_name: error_note(None), self.err_prompt: error_note(None)}
-            try:
-                voice_id = await self.service.design_voice(name or "", prompt_text or "", model_name, description or "")
-            except FormInvalid as invalid:
-                for key, message in invalid.errors.items():
-                    out[errors[key]] = error_note(message)
-                return {**out, self.status: message_box(NOTHING_SENT, "error")}
-            except StudioError as error:
-                return {**out, self.status: message_box(error.message, "error")}
-            return {**out, **await self._created(voice_id, name, version, last, current_voice)}
+            creating = self.service.design_voice(name or "", prompt_text or "", model_name, description or "")
+            return await self._submit(creating, errors, out, name, version, last, current_voice)
 
         self.preview.click(self.owner_only(on_preview), [self.prompt, self.model],
                            [self.err_prompt, self.preview_audio, self.status],
@@ -216,6 +209,19 @@ class VoiceStudio:
         self.prompt.blur(lambda v: error_note(check_voice_prompt(v) if v else None), self.prompt, self.err_prompt,
                          api_name=False, queue=False)
 
+    async def _submit(self, creating: Awaitable[str], errors: dict, out: dict, name: str | None,
+                      version: int, last: Any, current_voice: Any) -> dict:
+        """Await a voice create: field errors under their fields, anything else in the status box."""
+        try:
+            voice_id = await creating
+        except FormInvalid as invalid:
+            for key, message in invalid.errors.items():
+                out[errors[key]] = error_note(message)
+            return {**out, self.status: message_box(NOTHING_SENT, "error")}
+        except StudioError as error:
+            return {**out, self.status: message_box(error.message, "error")}
+        return {**out, **await self._created(voice_id, name, version, last, current_voice)}
+
     def _wire_clone(self) -> None:
         errors = {"name": self.err_clone_name, "audio": self.err_sample, "description": self.err_clone_name}
 
@@ -228,15 +234,8 @@ class VoiceStudio:
                     data = Path(sample_path).read_bytes()
                 except OSError:
                     data = b""
-            try:
-                voice_id = await self.service.clone_voice(name or "", data, filename, description or "")
-            except FormInvalid as invalid:
-                for key, message in invalid.errors.items():
-                    out[errors[key]] = error_note(message)
-                return {**out, self.status: message_box(NOTHING_SENT, "error")}
-            except StudioError as error:
-                return {**out, self.status: message_box(error.message, "error")}
-            return {**out, **await self._created(voice_id, name, version, last, current_voice)}
+            creating = self.service.clone_voice(name or "", data, filename, description or "")
+            return await self._submit(creating, errors, out, name, version, last, current_voice)
 
         self.clone.click(self.owner_only(on_clone),
                          [self.clone_name, self.sample, self.clone_description, self.voices_changed, self.seen,

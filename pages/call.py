@@ -10,28 +10,30 @@ from components.avatar_call import AvatarCall, call_config
 from components.snippets import python_snippet, react_snippet
 from components.text import plain
 from pages.context import PageContext
-from studio.calls.rehearsal import rehearsal_script
 from studio.errors import StudioError
 from studio.vocabulary import PRESET_AVATARS, READY
 
-TRANSPORT_NOTE = {
-    "simulated": "**Simulated call** on the local simulator: the session really runs (READY → RUNNING → "
-                 "COMPLETED) and lands in the ledger, while the character's side is a scripted rehearsal.",
-    "livekit": "**Live call** through Runway's `@runwayml/avatars-react` SDK. Allow the microphone when asked; "
-               "the camera stays off unless you turn it on.",
+CALL_NOTE = {
+    "simulator": "**Offline call** through Runway's `@runwayml/avatars-react` SDK, into the local simulator's "
+                 "LiveKit room. The character's side is **simulated offline**: a moving picture, a synthetic "
+                 "voice, and replies built from its knowledge documents. Typed words (**Say it as text**, "
+                 "during the call) are answered from those documents; spoken words are heard but not "
+                 "understood, as there is no speech recognition offline.",
+    "live": "**Live call** through Runway's `@runwayml/avatars-react` SDK. Allow the microphone when asked; "
+            "the camera stays off unless you turn it on.",
 }
 
 
 def build(ctx: PageContext) -> None:
     studio = ctx.studio
-    transport = studio.settings.effective_call_transport()
+    offline = studio.mode == "simulator"
     default_duration = studio.settings.default_max_duration
 
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=300):
             avatar = gr.Dropdown(label="Character", choices=_preset_choices(), value="music-superstar",
                                  allow_custom_value=False, elem_id="call-avatar")
-            gr.Markdown(TRANSPORT_NOTE[transport])
+            gr.Markdown(CALL_NOTE[studio.mode])
             with gr.Accordion("Overrides for this call", open=False):
                 personality = gr.Textbox(label="Personality", lines=4, max_length=10_000,
                                          placeholder="Leave empty to use the character's own personality")
@@ -40,7 +42,7 @@ def build(ctx: PageContext) -> None:
                 max_duration = gr.Slider(label="Max duration (seconds)", minimum=10, maximum=default_duration,
                                          step=5, value=default_duration)
         with gr.Column(scale=2, min_width=480):
-            first = _config("music-superstar", _preset_details("music-superstar"), transport, "", "",
+            first = _config("music-superstar", PRESET_AVATARS["music-superstar"], offline, "", "",
                             default_duration)
             call = AvatarCall(value=first, elem_id="avatar-call")
     with gr.Accordion("Use this character in your app", open=False):
@@ -53,8 +55,8 @@ def build(ctx: PageContext) -> None:
     inputs = [avatar, personality, start_script, max_duration]
 
     async def configure(avatar_id: str, personality_text: str, script_text: str, duration: float):
-        details = await _avatar_details(studio, avatar_id)
-        config = _config(avatar_id, details, transport, personality_text, script_text, duration or default_duration)
+        name = await _avatar_name(studio, avatar_id)
+        config = _config(avatar_id, name, offline, personality_text, script_text, duration or default_duration)
         return config, react_snippet(avatar_id), python_snippet(avatar_id, int(duration))
 
     async def refresh_choices(current: str):
@@ -83,32 +85,26 @@ async def _custom_choices(studio: Any) -> list[tuple[str, str]]:
     return [(f"{a['name']} (custom)", a["id"]) for a in avatars if a.get("status") == READY]
 
 
-def _config(avatar_id: str, details: dict[str, Any], transport: str, personality: str, script: str,
+def _config(avatar_id: str, name: str, offline: bool, personality: str, script: str,
             duration: float) -> str:
+    """The call card's configuration; offline it offers "Say it as text" (the room's data channel)."""
     personality, script = (personality or "").strip(), (script or "").strip()
     return call_config(
         avatarId=avatar_id,
-        avatarName=details["name"],
+        avatarName=name,
         avatarImageUrl=f"/api/avatars/{avatar_id}/image",
-        transport=transport,
         maxDuration=int(duration),
         personality=personality or None,
         startScript=script or None,
-        transcriptScript=rehearsal_script(details["name"], personality or details["personality"],
-                                          script or details["start_script"]),
+        offline=offline or None,
     )
 
 
-def _preset_details(avatar_id: str) -> dict[str, Any]:
-    return {"name": PRESET_AVATARS[avatar_id], "personality": None, "start_script": None}
-
-
-async def _avatar_details(studio: Any, avatar_id: str) -> dict[str, Any]:
+async def _avatar_name(studio: Any, avatar_id: str) -> str:
     if avatar_id in PRESET_AVATARS:
-        return _preset_details(avatar_id)
+        return PRESET_AVATARS[avatar_id]
     try:
         avatar = await studio.characters.get_character(avatar_id)
     except StudioError:
-        return {"name": "Character", "personality": None, "start_script": None}
-    return {"name": avatar["name"], "personality": avatar.get("personality"),
-            "start_script": avatar.get("start_script")}
+        return "Character"
+    return avatar["name"]

@@ -33,7 +33,8 @@ def mode_banner(ctx: PageContext) -> str:
     return (
         "<div class='mode-banner simulator' data-mode='simulator'><b>Simulator mode</b>: no "
         "<code>RUNWAYML_API_SECRET</code> is set, so everything runs on the embedded local Runway "
-        "simulator. Nothing is billed; calls are simulated.</div>"
+        "simulator. Nothing is billed. Calls run through the real browser SDK, but the character's "
+        "side (its face, voice and replies) is simulated offline.</div>"
     )
 
 

@@ -68,11 +68,6 @@ class EventBody(_Strict):
     transcript: Annotated[list[TranscriptLine], Field(max_length=500)] | None = None
 
 
-class SimulateBody(_Strict):
-    action: Literal["join", "leave"]
-    transcript: Annotated[list[TranscriptLine], Field(max_length=500)] | None = None
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StudioError)
     async def studio_error(_: Request, error: StudioError) -> JSONResponse:
@@ -93,7 +88,7 @@ def caller_id(studio: Studio, request: Request) -> str:
 def build_router(studio: Studio, access: Access) -> APIRouter:
     """Every /api route, behind sign-in when it is on; unknown /api paths answer in JSON last."""
     router = APIRouter(dependencies=[Depends(access.require)])
-    for add_routes in (_call_routes, _ledger_routes, _media_routes, _simulation_routes, _fallback_route):
+    for add_routes in (_call_routes, _ledger_routes, _media_routes, _fallback_route):
         add_routes(router, studio)
     return router
 
@@ -172,22 +167,6 @@ def _media_routes(router: APIRouter, studio: Studio) -> None:
         if kind is None:
             raise StudioError("image_unavailable", "The character's image is not available.", 502)
         return Response(data, media_type=kind, headers={"Cache-Control": "max-age=300"})
-
-
-def _simulation_routes(router: APIRouter, studio: Studio) -> None:
-    @router.post("/api/sessions/{session_id}/simulate", status_code=204)
-    async def simulate(session_id: str, request: Request) -> Response:
-        if studio.simulated_calls is None:
-            raise StudioError("not_simulated", "Simulated calls exist only on the local simulator.", 404)
-        row = _row_or_404(studio, session_id, request)
-        body = await read_json(request, SimulateBody)
-        if body.action == "join":
-            await studio.simulated_calls.join(row["session_id"])
-        else:
-            transcript = [line.model_dump() for line in body.transcript] if body.transcript else None
-            await studio.simulated_calls.leave(row["session_id"], transcript)
-        await studio.refresher.refresh_once()
-        return Response(status_code=204)
 
 
 def _fallback_route(router: APIRouter, studio: Studio) -> None:

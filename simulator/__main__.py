@@ -1,14 +1,17 @@
-"""``python -m simulator --port 8900``: a standalone Runway API simulator."""
+"""``python -m simulator --port 8900``: a standalone Runway API simulator, with the
+sessions' loopback LiveKit rooms at ``ws://<host>:<port>/livekit``."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .app import create_app
-from .config import SimConfig
+from .config import ROOM_PATH, SimConfig, ice_servers
 from .server import bind_socket, make_server, url_for
 
 
@@ -39,7 +42,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--avatar-delay", type=float, help="avatar/voice processing seconds (default 2)")
     p.add_argument("--credits", type=int, help="starting credit balance (default 10000)")
     p.add_argument(
-        "--livekit-url", help="url returned by consume (default wss://livekit.simulator.invalid)"
+        "--livekit-url",
+        help="url returned by consume (default: this server's own rooms, ws://HOST:PORT/livekit)",
+    )
+    p.add_argument(
+        "--ice-servers", type=_ice_servers, metavar="JSON",
+        help='ICE servers for the rooms and their clients, e.g. a TURN server behind NAT: '
+        '\'[{"urls": ["turn:turn.example.com:3478"], "username": "u", "credential": "p"}]\'',
+    )
+    p.add_argument(
+        "--room-any-address", action="store_true",
+        help="room media on every interface, from any address (default: loopback only)",
     )
     p.add_argument(
         "--state", metavar="FILE", help="persist state to FILE (JSON) and reload it at start"
@@ -62,9 +75,18 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         "avatar_delay": args.avatar_delay,
         "credit_balance": args.credits,
         "livekit_url": args.livekit_url,
+        "ice_servers": args.ice_servers,
+        "room_any_address": args.room_any_address or None,
         "state_file": args.state,
     }
     return config.updated({k: v for k, v in flags.items() if v is not None})  # explicit flags win
+
+
+def _ice_servers(text: str) -> list[dict[str, Any]]:
+    try:
+        return ice_servers(json.loads(text))
+    except ValueError as error:  # JSONDecodeError is a ValueError too
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     base_url = url_for(args.host, sock.getsockname()[1])
     print(f"Runway simulator listening on {base_url}", flush=True)
     print(f"  export RUNWAYML_BASE_URL={base_url}", flush=True)
+    rooms = config.consume_url(base_url.replace("http", "ws", 1) + ROOM_PATH)
+    print(f"  call rooms: {rooms}", flush=True)
     print(
         f"  concurrency={config.concurrency} daily_limit={config.daily_limit} "
         f"ready_delay={config.ready_delay}s state={config.state_file or '-'}",

@@ -1,22 +1,29 @@
 """The ASGI application: a FastAPI app whose outermost layer (the "gateway") counts
 requests, fires injected faults and runs Runway's header checks before routing to the
-/v1 routes (api/) and the control plane (control/). Nothing in the simulator imports
-this module back: handlers reach the app only through ``request.app``."""
+/v1 routes (api/), the control plane (control/) and, under /livekit, the sessions'
+loopback LiveKit rooms (room/). Nothing in the simulator imports this module back:
+handlers reach the app only through ``request.app``."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 from starlette.types import Receive, Scope, Send
 
 from .api import V1_ROUTES, check_request
 from .clock import Clock
-from .config import SimConfig
+from .config import ROOM_PATH, SimConfig
 from .control import CONTROL_PREFIX, CONTROL_ROUTES, FaultBook, fire
 from .engine import Simulator
 from .http import ERROR_HANDLERS, route_path, send_json
+from .room import RoomServer, RoomSettings
+
+LOOPBACK_ADDRESSES = ("127.0.0.1",)
+LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
 
 _TEMPLATE_CACHE_LIMIT = 4096
 
@@ -25,9 +32,10 @@ class SimulatorApp(FastAPI):
     """FastAPI, with the gateway running before Starlette's middleware stack so that it
     still holds uvicorn's raw ``send`` (needed to drop connections)."""
 
-    def __init__(self, simulator: Simulator, **kwargs: Any) -> None:
+    def __init__(self, simulator: Simulator, rooms: RoomServer, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.simulator = simulator
+        self.rooms = rooms
         self.faults = FaultBook()
         self._templates: dict[str, str] = {}
 
@@ -67,10 +75,31 @@ class SimulatorApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def room_settings(config: SimConfig) -> RoomSettings:
+    """The rooms' settings from the simulator's: ICE servers, and loopback-only media or not."""
+    return RoomSettings(
+        ice_servers=tuple(config.ice_servers),
+        host_addresses=None if config.room_any_address else LOOPBACK_ADDRESSES,
+        remote_networks=None if config.room_any_address else LOOPBACK_NETWORKS,
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await app.state.rooms.aclose()  # rooms still open at shutdown end without hooks
+
+
 def create_app(config: SimConfig | None = None, clock: Clock | None = None) -> SimulatorApp:
-    """The simulator as a FastAPI app; ``app.state.simulator`` is the Simulator."""
+    """The simulator as a FastAPI app; ``app.state.simulator`` is the Simulator and
+    ``app.state.rooms`` the RoomServer whose rooms consume hands out (ws://<host>/livekit)."""
+    simulator = Simulator(config or SimConfig(), clock)
+    rooms = RoomServer(simulator, room_settings(simulator.config))
+    simulator.attach_rooms(rooms)
     app = SimulatorApp(
-        Simulator(config or SimConfig(), clock),
+        simulator,
+        rooms,
+        lifespan=_lifespan,
         title="Runway API simulator",
         docs_url=None,
         redoc_url=None,
@@ -80,9 +109,11 @@ def create_app(config: SimConfig | None = None, clock: Clock | None = None) -> S
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.simulator = app.simulator
+    app.state.rooms = rooms
     app.state.faults = app.faults
     for exception, handler in ERROR_HANDLERS.items():
         app.add_exception_handler(exception, handler)
     app.router.routes.extend(V1_ROUTES)
     app.router.routes.extend(CONTROL_ROUTES)
+    app.router.routes.append(Mount(ROOM_PATH, routes=rooms.routes()))
     return app

@@ -18,6 +18,19 @@ PRESET_AVATARS: dict[str, str] = {
     "cooking-teacher": "Marco",
 }
 
+# presetId -> the voice preset its simulated character speaks with (invented).
+PRESET_AVATAR_VOICES: dict[str, str] = {
+    "game-character": "skye",
+    "music-superstar": "ruby",
+    "game-character-man": "max",
+    "cat-character": "luna",
+    "influencer": "summer",
+    "tennis-coach": "blake",
+    "human-resource": "emma",
+    "fashion-designer": "georgia",
+    "cooking-teacher": "roman",
+}
+
 # presetId -> description. Only clara, victoria and vincent are documented; the other 27
 # descriptions are invented, short and plausible, so apps have something to display.
 VOICE_PRESETS: dict[str, str] = {

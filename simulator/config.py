@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_LIVEKIT_URL = "wss://livekit.simulator.invalid"
+DEFAULT_LIVEKIT_URL = "wss://livekit.simulator.invalid"  # a bare Simulator, with no room served
+ROOM_PATH = "/livekit"  # where the app serves the sessions' rooms: ws://<host>:<port>/livekit
 RUNWAY_VERSION = "2024-11-06"
+ICE_SERVER_KEYS = frozenset({"urls", "username", "credential"})
 
 
 @dataclass
@@ -30,7 +32,12 @@ class SimConfig:
     running_credits: int = 2
     billing_interval: float = 6.0
     # Consume credentials.
-    livekit_url: str | None = None  # None -> DEFAULT_LIVEKIT_URL
+    livekit_url: str | None = None  # None -> the simulator's own room at ws://<host>/livekit
+    # The room (read when the app is built): ICE servers handed to clients and used by the room
+    # itself, e.g. a TURN server behind NAT ({"urls": [...], "username", "credential"}); and
+    # whether media may use every interface and any remote address (default: loopback only).
+    ice_servers: list[dict[str, Any]] = field(default_factory=list)
+    room_any_address: bool = False
     # Persistence.
     state_file: str | None = None
     # Auth: with api_key set only that key is accepted; otherwise any key_<128 hex>.
@@ -59,9 +66,9 @@ class SimConfig:
         """Runway's tier 1: one live session, 50 creates a day."""
         return cls(**{"concurrency": 1, "daily_limit": 50, **overrides})
 
-    @property
-    def effective_livekit_url(self) -> str:
-        return self.livekit_url or DEFAULT_LIVEKIT_URL
+    def consume_url(self, room_url: str | None) -> str:
+        """The url consume hands out: the configured one, else the served room's."""
+        return self.livekit_url or room_url or DEFAULT_LIVEKIT_URL
 
     def to_dict(self) -> dict[str, Any]:
         return {to_camel(k): v for k, v in dataclasses.asdict(self).items()}
@@ -108,6 +115,8 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{name} must be a string or null")
         return value
+    if name == "ice_servers":
+        return ice_servers(value)
     if isinstance(current, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{name} must be a boolean")
@@ -121,6 +130,25 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
             raise ValueError(f"{name} must be an object")
         return value
     return value
+
+
+def ice_servers(value: Any) -> list[dict[str, Any]]:
+    """A checked list of RTCIceServer-shaped entries (raises ValueError, like every setting)."""
+    if not isinstance(value, list):
+        raise ValueError("ice_servers must be a list of objects")  # noqa: TRY004
+    checked = []
+    for entry in value:
+        if not isinstance(entry, dict) or not set(entry) <= ICE_SERVER_KEYS:
+            raise ValueError("each ICE server is an object with urls, username and credential")
+        urls = [entry["urls"]] if isinstance(entry.get("urls"), str) else entry.get("urls")
+        valid = isinstance(urls, list) and urls and all(isinstance(u, str) and u for u in urls)
+        if not valid:
+            raise ValueError("an ICE server needs urls: a string or a list of strings")
+        extra = {k: entry[k] for k in ("username", "credential") if k in entry}
+        if not all(isinstance(v, str) for v in extra.values()):
+            raise ValueError("an ICE server's username and credential are strings")
+        checked.append({"urls": list(urls), **extra})
+    return checked
 
 
 def to_camel(name: str) -> str:

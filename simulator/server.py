@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 
 import uvicorn
@@ -14,6 +15,10 @@ from .app import SimulatorApp, create_app
 from .clock import Clock
 from .config import SimConfig
 from .engine import Simulator
+
+# A signalling frame larger than this is refused by uvicorn; the room refuses anything over
+# its own RoomSettings.max_message_bytes (256 KB) with a proper close code first.
+WS_MAX_SIZE = 4 * 1024 * 1024
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -33,17 +38,23 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def make_server(app: SimulatorApp, log_level: str = "warning") -> uvicorn.Server:
     # "auto" picks httptools/uvloop when installed (about twice the throughput) and falls
-    # back to h11/asyncio, which is what requirements.txt provides.
+    # back to h11/asyncio, which is what requirements.txt provides. The rooms' signalling
+    # needs WebSockets: the legacy "websockets" implementation on purpose, because uvicorn
+    # 0.54's websockets-sansio hangs on over-long request lines and logs a false "ASGI
+    # callable returned without completing handshake" after every refused upgrade. The
+    # lifespan closes rooms still open at shutdown.
+    warnings.filterwarnings("ignore", "The `websockets` implementation is deprecated")
     config = uvicorn.Config(
         app,
         loop="auto",
         http="auto",
-        lifespan="off",
+        lifespan="on",
         access_log=False,
         log_level=log_level,
         timeout_graceful_shutdown=1,
         timeout_keep_alive=30,
-        ws="none",
+        ws="websockets",
+        ws_max_size=WS_MAX_SIZE,
     )
     return uvicorn.Server(config)
 

@@ -16,7 +16,6 @@ from dotenv import dotenv_values
 from studio.vocabulary import CALL_SECONDS_MAX, CALL_SECONDS_MIN
 
 RUNWAY_DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
-CALL_TRANSPORTS = ("auto", "livekit", "simulated")
 PUBLIC_DEMO_CHOICES = ("auto", "true", "false")
 
 
@@ -45,6 +44,8 @@ class Settings:
     port: int = 7860
     on_spaces: bool = False
     data_dir: Path = Path("data")
+    # Unset: the ledger is a SQLite file in data_dir. postgresql://…: one database for every replica.
+    database_url: str | None = field(default=None, repr=False)
     # Guards for a public deployment; refusals cost nothing upstream.
     max_live_sessions: int = 3
     sessions_per_client_per_hour: int = 10
@@ -63,7 +64,6 @@ class Settings:
     default_max_duration: int = 300
     refresh_interval: float = 2.0
     history_ttl: float = 10.0
-    call_transport: str = "auto"
     # Spend estimate: Runway publishes no per-minute price for gwm1_avatars; third-party
     # measurements give 20 credits a minute at $0.01 a credit.
     credits_per_minute: float = 20.0
@@ -86,11 +86,10 @@ class Settings:
     def ledger_path(self) -> Path:
         return self.data_dir / "ledger.sqlite3"
 
-    def effective_call_transport(self) -> str:
-        """Which way the Call tab connects: LiveKit for real sessions, a simulated stage offline."""
-        if self.call_transport != "auto":
-            return self.call_transport
-        return "livekit" if self.mode == "live" else "simulated"
+    @property
+    def database(self) -> str | Path:
+        """Where the studio's stores live: the shared PostgreSQL's URL, or the SQLite file."""
+        return self.database_url or self.ledger_path
 
 
 def load_settings(
@@ -154,9 +153,6 @@ class _Reader:
 def _parse(env: _Reader) -> Settings:
     on_spaces = env.text("SYSTEM") == "spaces"
     data_dir = Path(env.text("STUDIO_DATA_DIR", "data"))
-    call_transport = env.text("STUDIO_CALL_TRANSPORT", "auto").lower()
-    if call_transport not in CALL_TRANSPORTS:
-        raise SettingsError(f"STUDIO_CALL_TRANSPORT must be one of {', '.join(CALL_TRANSPORTS)}")
     api_secret = env.text("RUNWAYML_API_SECRET")
     public_demo = env.text("STUDIO_PUBLIC_DEMO", "auto").lower()
     if public_demo not in PUBLIC_DEMO_CHOICES:
@@ -168,6 +164,7 @@ def _parse(env: _Reader) -> Settings:
         port=env.integer("GRADIO_SERVER_PORT", 7860, minimum=1, maximum=65535),
         on_spaces=on_spaces,
         data_dir=data_dir,
+        database_url=_database_url(env.text("STUDIO_DATABASE_URL")),
         max_live_sessions=env.integer("STUDIO_MAX_LIVE_SESSIONS", 3, minimum=1),
         sessions_per_client_per_hour=env.integer("STUDIO_SESSIONS_PER_CLIENT_PER_HOUR", 10, minimum=1),
         daily_session_cap=env.integer("STUDIO_DAILY_SESSION_CAP", 100, minimum=1),
@@ -182,7 +179,6 @@ def _parse(env: _Reader) -> Settings:
                                          maximum=CALL_SECONDS_MAX),
         refresh_interval=env.number("STUDIO_REFRESH_INTERVAL", 2.0, minimum=0.1),
         history_ttl=env.number("STUDIO_HISTORY_TTL", 10.0, minimum=0.1),
-        call_transport=call_transport,
         credits_per_minute=env.number("STUDIO_CREDITS_PER_MINUTE", 20.0),
         usd_per_credit=env.number("STUDIO_USD_PER_CREDIT", 0.01),
         simulator=SimulatorSettings(
@@ -195,6 +191,12 @@ def _parse(env: _Reader) -> Settings:
             state_file=Path(env.text("STUDIO_SIM_STATE_FILE", str(data_dir / "simulator-state.json"))),
         ),
     )
+
+
+def _database_url(raw: str | None) -> str | None:
+    if raw and not raw.startswith(("postgresql://", "postgres://")):
+        raise SettingsError("STUDIO_DATABASE_URL must be a postgresql:// URL (or unset for SQLite)")
+    return raw
 
 
 def _split(raw: str) -> list[str]:

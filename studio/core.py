@@ -14,7 +14,6 @@ from studio.calls.broker import SessionBroker
 from studio.calls.guards import Guards, caller_address
 from studio.calls.ledger import Ledger
 from studio.calls.refresher import Refresher
-from studio.calls.simulated import SimulatedCalls
 from studio.catalog.characters import CharacterService
 from studio.catalog.documents import DocumentService
 from studio.catalog.media import MediaCache
@@ -34,7 +33,7 @@ class Studio:
         # Images and voice previews, fetched server-side; the upstream's own media skip the
         # address check (the simulator's are on loopback).
         self.media = MediaCache(trusted_origins=(upstream.base_url,), allow_private=settings.allow_private_urls)
-        self.ledger = Ledger(settings.ledger_path)
+        self.ledger = Ledger(settings.database)  # SQLite file, or the PostgreSQL replicas share
         self.guards = Guards(settings, self.ledger, self.clock)
         self.broker = SessionBroker(self.gateway, self.ledger, self.guards, self.clock,
                                     mode=self.mode, deadline=settings.session_deadline)
@@ -45,7 +44,6 @@ class Studio:
         self.voices = VoiceService(self.gateway, self.media)
         self.characters = CharacterService(self.gateway, self.media, self.voices.presets)
         self.documents = DocumentService(self.gateway)
-        self.simulated_calls = SimulatedCalls(upstream.base_url) if upstream.simulated else None
         self._salt = _client_salt(settings)
 
     @property
@@ -62,8 +60,6 @@ class Studio:
     async def close(self) -> None:
         await self.history.stop()
         await self.refresher.stop()
-        if self.simulated_calls:
-            await self.simulated_calls.close()
         await self.gateway.close()
         self.ledger.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import socket
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from studio.config import Settings, load_settings
@@ -20,6 +22,9 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-quic",
     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    # WebRTC leaves loopback out of its candidates: on a machine whose only interface is `lo`
+    # (a CI container) the browser would find no path to the simulator's room without this.
+    "--allow-loopback-in-peer-connection",
 ]
 
 
@@ -49,6 +54,7 @@ def serve(app: Any) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
+    app.state.serving_loop = server.servers[0].get_loop()  # for call_on_server
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -56,5 +62,61 @@ def serve(app: Any) -> Iterator[str]:
         thread.join(timeout=15)
 
 
+def call_on_server(app: Any, coroutine: Any, timeout: float = 60.0) -> Any:
+    """Run one of the app's own async services on the loop that serves it (its upstream client
+    belongs to that loop), from a test thread, while `serve(app)` runs."""
+    return asyncio.run_coroutine_threadsafe(coroutine, app.state.serving_loop).result(timeout)
+
+
 def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def sim_session(studio: Any, session_id: str, action: str, transcript: list[dict] | None = None) -> None:
+    """Join or leave a session through the embedded simulator's control plane: what a client in
+    its room would do, for tests that need no browser (`action` is "join" or "leave")."""
+    body = {"transcript": transcript} if transcript else None
+    url = f"{studio.upstream.base_url}/_simulator/sessions/{session_id}/{action}"
+    httpx.post(url, json=body, timeout=10).raise_for_status()
+
+
+def wait_for_row(studio: Any, session_id: str, status: str, timeout: float = 15.0) -> dict[str, Any]:
+    """The ledger row once the refresher has carried it to `status`."""
+    deadline = time.monotonic() + timeout
+    while (row := studio.ledger.get(session_id))["status"] != status:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{session_id} is {row['status']}, not {status}, after {timeout} s")
+        time.sleep(0.05)
+    return row
+
+
+class LoopbackListener:
+    """A tiny TCP server on 127.0.0.1 that counts the connections it accepts and answers each
+    with `reply` (or closes it at once): what a URL pointing inside the machine would reach."""
+
+    def __init__(self, reply: bytes | None = None) -> None:
+        self.reply = reply
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)  # so the loop sees `stop` soon after it is set
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            with conn:
+                if self.reply is not None:
+                    conn.recv(65536)
+                    conn.sendall(self.reply)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()

@@ -1,27 +1,26 @@
 /* Character Studio: the Call tab controller (plain ES2020, served as-is, no build step).
  *
  *   const call = window.StudioCallController.create(rootElement, config);
- *   call.start(overrides?)  // -> Promise; POST sessionRoute, then connect (LiveKit bundle or simulator)
- *   call.end()              // hang up (sends END_CALL through the SDK, or "leave" to the simulator)
+ *   call.start(overrides?)  // -> Promise; POST sessionRoute, then connect through the LiveKit bundle
+ *   call.end()              // hang up (the SDK sends END_CALL)
  *   call.destroy()          // unmount, cancel timers and polling, empty the root
  *   call.state              // 'idle' | 'requesting' | 'queued' | 'starting' | 'connecting' | 'live' | 'ended' | 'error'
  *
  * The controller draws the whole call card inside `root` and mirrors its state in
- * root.dataset.callState. The LiveKit bundle (avatar-call.js/.css) is only fetched when a call on
- * the "livekit" transport actually starts. All text goes into the DOM through textContent.
+ * root.dataset.callState. The LiveKit bundle (avatar-call.js/.css) is only fetched when a call
+ * actually starts. All text goes into the DOM through textContent.
  *
  * config (see DEFAULTS below): avatarId, avatarName, avatarImageUrl, sessionRoute, eventsRoute
- * ("{id}" = session id), statusRoute ("{requestId}"), simulateRoute ("{id}"), transport
- * ("livekit" | "simulated"), bundleUrl, cssUrl, maxDuration (s), personality?, startScript?,
- * transcriptScript? ([{role, content}], simulated calls), warnBeforeEndSeconds, and optionally
- * roomOptions (LiveKit RoomOptions passed to the SDK), simulatedLineGapMs, and
+ * ("{id}" = session id), statusRoute ("{requestId}"), bundleUrl, cssUrl, maxDuration (s),
+ * personality?, startScript?, warnBeforeEndSeconds, offline (the simulator's room: a "Say it as
+ * text" box sends typed words over the data channel, and the card says replies are simulated),
+ * and optionally roomOptions (LiveKit RoomOptions passed to the SDK) and
  * onStateChange(state, {sessionId, requestId, error, code}) for the host component.
  *
  * Server contract: POST sessionRoute {avatarId, requestId, personality?, startScript?, maxDuration?}
  * -> 200 {sessionId, serverUrl, token, roomName, expiresAt?} | 4xx/5xx {error, code}; meanwhile
  * GET statusRoute -> {status, queued}. POST eventsRoute {event, at, detail?, transcript?} with
- * event in connected | first_frame | ended | error. Simulated: POST simulateRoute {action: "join"}
- * then {action: "leave", transcript}.
+ * event in connected | first_frame | ended | error.
  */
 (function () {
   'use strict';
@@ -33,17 +32,14 @@
     sessionRoute: '/api/avatar/session',
     eventsRoute: '/api/sessions/{id}/events',
     statusRoute: '/api/calls/{requestId}',
-    simulateRoute: '/api/sessions/{id}/simulate',
-    transport: 'livekit',
     bundleUrl: '',
     cssUrl: '',
     maxDuration: 300,
     personality: undefined,
     startScript: undefined,
-    transcriptScript: undefined,
     warnBeforeEndSeconds: 30,
+    offline: false,
     roomOptions: undefined,
-    simulatedLineGapMs: 1600,
     onStateChange: undefined,
   };
 
@@ -62,6 +58,9 @@
   const TICK_MS = 250;
   const MAX_EVENTS_SHOWN = 50;
   const END_TIMEOUT_MS = 2500;
+  // Typed words for the simulator's character (simulator/room/data.py).
+  const USER_TEXT_TOPIC = 'simulator.user_text';
+  const MAX_TYPED = 2000;
 
   // ---- small helpers ------------------------------------------------------------------------
 
@@ -116,6 +115,12 @@
   // Turn SDK / LiveKit / HTTP error texts into something a person can act on.
   function plainError(message) {
     const text = String(message || '').trim();
+    if (/token is expired|already been used/i.test(text)) {
+      return 'These call credentials have expired or were already used. Start a new call.';
+    }
+    if (/requested room does not exist/i.test(text)) {
+      return 'This call has already ended, or nobody joined it in time. Start a new call.';
+    }
     let m = /could not establish signal connection:?\s*(.*)$/i.exec(text);
     if (m) return 'Could not reach the video server' + (m[1] ? ' (' + m[1] + ')' : '') + '.';
     if (/no livekit url provided/i.test(text)) return 'The server did not say which video server to use.';
@@ -199,7 +204,7 @@
 
       const head = el('div', 'sc-head');
       ui.name = el('span', 'sc-name', c.avatarName || c.avatarId || 'Character');
-      ui.badge = el('span', 'sc-badge', 'Simulated call');
+      ui.badge = el('span', 'sc-badge', 'Simulated offline');
       ui.timer = el('span', 'sc-timer', '');
       ui.timer.setAttribute('aria-label', 'Time left');
       head.append(ui.name, ui.badge, ui.timer);
@@ -213,13 +218,12 @@
       ui.posterInitial = el('div', 'sc-poster-initial', (c.avatarName || c.avatarId || '?').charAt(0).toUpperCase());
       ui.poster.append(ui.posterImg, ui.posterInitial);
       ui.video = el('div', 'sc-video');
-      ui.simLabel = el('div', 'sc-sim-label', 'Simulated call: no video server, the character image stands in');
       ui.overlay = el('div', 'sc-overlay');
       ui.spinner = el('div', 'sc-spinner');
       ui.spinner.setAttribute('aria-hidden', 'true');
       ui.overlayText = el('div', 'sc-overlay-text', '');
       ui.overlay.append(ui.spinner, ui.overlayText);
-      ui.stage.append(ui.poster, ui.video, ui.simLabel, ui.overlay);
+      ui.stage.append(ui.poster, ui.video, ui.overlay);
 
       const side = el('aside', 'sc-side');
       side.append(el('div', 'sc-side-title', 'Transcript'));
@@ -236,6 +240,7 @@
       ui.notice = el('div', 'sc-notice', '');
       ui.notice.setAttribute('role', 'alert');
       ui.guide = el('div', 'sc-guide', '');
+      ui.say = this.buildSayBox();
 
       const controls = el('div', 'sc-controls');
       ui.start = button('Start call', 'sc-primary sc-start', () => this.start());
@@ -246,10 +251,34 @@
       ui.again = button('Start a new call', 'sc-primary sc-again', () => this.start(this.lastOverrides));
       controls.append(ui.start, ui.cancel, ui.mic, ui.camera, ui.end, ui.again);
 
-      ui.card.append(head, body, ui.status, ui.notice, ui.guide, controls);
+      ui.card.append(head, body, ui.status, ui.notice, ui.guide, ui.say, controls);
       this.ui = ui;
       this.root.appendChild(ui.card);
       this.setPosterImage(c.avatarImageUrl);
+    }
+
+    // "Say it as text": offline only, where the simulated character reads the room's data channel.
+    buildSayBox() {
+      const form = el('form', 'sc-say');
+      const label = el('label', 'sc-say-label', 'Say it as text');
+      const input = el('input', 'sc-say-input');
+      input.type = 'text';
+      input.maxLength = MAX_TYPED;
+      input.placeholder = 'Type a question for the character…';
+      input.id = 'sc-say-' + randomId();
+      label.htmlFor = input.id;
+      const send = el('button', 'sc-btn sc-say-send', 'Send');
+      send.type = 'submit';
+      const note = el('div', 'sc-say-note',
+        'Replies are simulated offline: typed words are answered from the character\'s knowledge ' +
+        'documents; spoken words are heard, not understood.');
+      form.append(label, input, send, note);
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        this.sayText();
+      });
+      this.sayInput = input;
+      return form;
     }
 
     setPosterImage(url) {
@@ -272,21 +301,19 @@
       const ui = this.ui;
       const s = this.state;
       const call = this.call;
-      const simulated = this.transport() === 'simulated';
       const busy = s === 'requesting' || s === 'queued' || s === 'starting' || s === 'connecting';
       const inCall = s === 'connecting' || s === 'live';
 
       ui.card.dataset.callState = s;
-      ui.card.dataset.transport = simulated ? 'simulated' : 'livekit';
       this.root.dataset.callState = s;
 
       ui.status.textContent = this.statusLine();
       ui.overlayText.textContent = busy ? STATUS_TEXT[s] : s === 'ended' ? 'Call ended' : s === 'error' ? 'Call failed' : '';
       this.show(ui.overlay, s !== 'live' && s !== 'idle');
       this.show(ui.spinner, busy);
-      this.show(ui.badge, simulated);
-      this.show(ui.simLabel, simulated && (s === 'live' || s === 'connecting'));
+      this.show(ui.badge, !!this.config.offline);
       this.show(ui.timer, s === 'live');
+      this.show(ui.say, !!this.config.offline && s === 'live');
 
       this.show(ui.start, s === 'idle');
       this.show(ui.cancel, s === 'requesting' || s === 'queued' || s === 'starting');
@@ -318,8 +345,7 @@
       const s = this.state;
       const call = this.call;
       if (s === 'idle') return 'Ready to call ' + (this.config.avatarName || 'the character') + '.';
-      if (s === 'live') return (this.transport() === 'simulated' ? 'Live (simulated)' : 'Live') +
-        (call && call.firstFrame ? '' : ' · waiting for video…');
+      if (s === 'live') return 'Live' + (call && call.firstFrame ? '' : ' · waiting for video…');
       if (s === 'ended') return 'Call ended' + (call && call.endReason ? ' ' + call.endReason : '') + '.';
       if (s === 'error') return 'The call could not continue.';
       return STATUS_TEXT[s];
@@ -329,8 +355,7 @@
       const s = this.state;
       const call = this.call;
       if (call && call.micError && (s === 'live' || s === 'connecting')) return micAdvice(call.micError);
-      const needsMic = this.transport() !== 'simulated';
-      if (needsMic && !window.isSecureContext && (s === 'idle' || s === 'error' || s === 'ended')) {
+      if (!window.isSecureContext && (s === 'idle' || s === 'error' || s === 'ended')) {
         return 'Microphone access needs a secure page: open the Studio over https:// or at ' +
           'http://localhost (this page is ' + window.location.origin + ').';
       }
@@ -355,11 +380,6 @@
           console.error('[StudioCallController] onStateChange failed', e);
         }
       }
-    }
-
-    transport() {
-      const t = (this.call && this.call.config.transport) || this.config.transport;
-      return t === 'simulated' ? 'simulated' : 'livekit';
     }
 
     // -- timers -----------------------------------------------------------------------------------
@@ -430,9 +450,7 @@
       call.sessionId = credentials.sessionId || null;
       call.credentials = credentials;
       this.setState('connecting');
-
-      if (this.transport() === 'simulated') await this.startSimulated(call);
-      else await this.startLivekit(call);
+      await this.startLivekit(call);
     }
 
     async requestSession(call) {
@@ -466,8 +484,7 @@
           info.code);
         return null;
       }
-      const ok = data && data.sessionId &&
-        (this.transport() === 'simulated' || (data.serverUrl && data.token));
+      const ok = data && data.sessionId && data.serverUrl && data.token;
       if (!ok) {
         this.fail(call, 'The Studio server sent an incomplete answer (no session credentials).');
         return null;
@@ -510,7 +527,7 @@
       this.setState('idle');
     }
 
-    // -- LiveKit transport ---------------------------------------------------------------------
+    // -- the call, through the LiveKit bundle --------------------------------------------------
 
     async startLivekit(call) {
       const c = call.config;
@@ -572,59 +589,7 @@
       else this.render();
     }
 
-    // -- simulated transport -------------------------------------------------------------------
-
-    async startSimulated(call) {
-      const c = call.config;
-      const url = fillRoute(c.simulateRoute, { id: call.sessionId });
-      let joined;
-      try {
-        const r = await postJson(url, { action: 'join' });
-        joined = await readJson(r);
-        if (!r.ok) {
-          const why = joined && (joined.error || (typeof joined.detail === 'string' ? joined.detail : ''));
-          throw new Error(why || 'The simulator refused to join (HTTP ' + r.status + ').');
-        }
-      } catch (e) {
-        if (this.isCurrent(call)) this.fail(call, plainError(e && e.message), undefined, String(e && e.message));
-        return;
-      }
-      if (!this.isCurrent(call)) return;
-      this.goLive(call);
-      this.onFirstFrame(call); // the character image is the "video" here
-      this.speak(c.startScript);
-      const script = this.simulatedScript(c, joined);
-      this.playScript(call, script, 0);
-    }
-
-    simulatedScript(c, joined) {
-      let lines = Array.isArray(c.transcriptScript) ? c.transcriptScript
-        : joined && Array.isArray(joined.transcript) ? joined.transcript : [];
-      lines = lines.filter((l) => l && typeof l.content === 'string' && l.content.trim());
-      if (c.startScript && !(lines[0] && lines[0].content.trim() === String(c.startScript).trim())) {
-        lines = [{ role: 'assistant', content: String(c.startScript) }].concat(lines);
-      }
-      return lines;
-    }
-
-    playScript(call, lines, index) {
-      if (!this.isCurrent(call) || this.state !== 'live' || index >= lines.length) return;
-      const line = lines[index];
-      this.appendLine({ role: line.role === 'user' ? 'user' : 'assistant', content: line.content });
-      this.later(() => this.playScript(call, lines, index + 1), call.config.simulatedLineGapMs);
-    }
-
-    speak(text) {
-      if (!text || !('speechSynthesis' in window) || typeof window.SpeechSynthesisUtterance !== 'function') return;
-      try {
-        window.speechSynthesis.cancel();
-        window.speechSynthesis.speak(new window.SpeechSynthesisUtterance(String(text)));
-      } catch (e) {
-        // speech is a nicety
-      }
-    }
-
-    // -- shared live behaviour -------------------------------------------------------------------
+    // -- live behaviour -----------------------------------------------------------------------------
 
     goLive(call) {
       if (this.state === 'live') return;
@@ -663,6 +628,21 @@
       this.later(() => this.tick(call), TICK_MS);
     }
 
+    // Typed words go to the character over the room's data channel; it answers out loud and
+    // its transcript (with the typed turn) comes back through the SDK.
+    async sayText() {
+      const call = this.call;
+      const input = this.sayInput;
+      const text = input.value.trim();
+      if (!call || !call.handle || this.state !== 'live' || !text) return;
+      input.value = '';
+      try {
+        await call.handle.sendData({ type: 'user_text', text }, { topic: USER_TEXT_TOPIC });
+      } catch (e) {
+        if (this.isCurrent(call)) input.value = text; // give the words back to try again
+      }
+    }
+
     toggleMic() {
       const call = this.call;
       if (!call || this.state !== 'live') return;
@@ -688,11 +668,6 @@
       }
       if (this.state !== 'live' && this.state !== 'connecting') return;
       const why = typeof reason === 'string' ? reason : '';
-      if (this.transport() === 'simulated') {
-        this.leaveSimulator(call);
-        this.finish(call, why);
-        return;
-      }
       // Connected: let the SDK send END_CALL and disconnect (its onEnd also lands in finish()).
       // Still connecting: there is nobody to tell; unmounting in finish() drops the connection.
       if (call.handle && this.state === 'live') {
@@ -707,17 +682,10 @@
       this.finish(call, why);
     }
 
-    leaveSimulator(call) {
-      const url = fillRoute(call.config.simulateRoute, { id: call.sessionId });
-      postJson(url, { action: 'leave', transcript: call.transcript.slice() }, { keepalive: true })
-        .catch(() => {});
-    }
-
     // Page closing or component destroyed mid-call: tell the server, skip the UI.
     hangUpQuietly(reason) {
       const call = this.call;
       if (!call || call.finished || (this.state !== 'live' && this.state !== 'connecting')) return;
-      if (this.transport() === 'simulated') this.leaveSimulator(call);
       call.endReason = reason;
       this.sendEvent(call, 'ended', { transcript: call.transcript.slice() });
     }
@@ -778,12 +746,6 @@
     }
 
     // -- transcript and client events --------------------------------------------------------------
-
-    appendLine(line) {
-      this.call.transcript.push({ role: line.role, content: line.content });
-      this.ui.transcript.appendChild(this.lineNode(line));
-      this.afterTranscriptChange();
-    }
 
     setTranscript(entries) {
       const lines = (entries || []).filter((e) => e && e.content);

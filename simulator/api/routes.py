@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..config import ROOM_PATH
 from ..engine.render import FILES_PATH, UPLOADS_PATH
 from ..errors import ApiError, not_found
 from ..http import (
@@ -68,7 +69,13 @@ async def consume_session(request: Request) -> Response:
     bearer = bearer_token(request.headers.get("authorization"))
     session_id = path_id(request)
     await json_body(request)  # must be JSON if present; its content is ignored
-    return json_response(sim(request).consume(session_id, bearer))
+    return json_response(sim(request).consume(session_id, bearer, room_url(request)))
+
+
+def room_url(request: Request) -> str:
+    """Where this very server serves the rooms, as the caller reached it (ws://, wss://)."""
+    scheme, _, rest = base_url(request).partition("://")
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}{ROOM_PATH}"
 
 
 # ---------------------------------------------------------------------------- avatars

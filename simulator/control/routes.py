@@ -59,6 +59,12 @@ FAULT = Obj(
     }
 )
 ADVANCE = Obj({"seconds": F(Num(min=0), True)})
+TOKEN = Obj(
+    {
+        "identity": F(Str(min=1, max=200)),
+        "ttl": F(Num(min=-86_400, max=86_400), default=3600.0),  # negative: already expired
+    }
+)
 
 
 def faults(request: Request) -> FaultBook:
@@ -72,6 +78,13 @@ async def join(request: Request) -> Response:
 async def leave(request: Request) -> Response:
     body = await optional_body(request, LEAVE)
     return json_response(sim(request).leave(path_id(request), body.get("transcript")))
+
+
+async def room_token(request: Request) -> Response:
+    body = await optional_body(request, TOKEN)
+    return json_response(
+        sim(request).room_token(path_id(request), body.get("identity"), float(body["ttl"]))
+    )
 
 
 async def fail(request: Request) -> Response:
@@ -175,6 +188,7 @@ CONTROL_ROUTES = [
     control_route("sessions/{id}/join", join, "POST"),
     control_route("sessions/{id}/leave", leave, "POST"),
     control_route("sessions/{id}/fail", fail, "POST"),
+    control_route("sessions/{id}/token", room_token, "POST"),
     control_route("provisioning-failures", provisioning_failures, "POST"),
     control_route("avatar-failures", avatar_failures, "POST"),
     control_route("voice-failures", voice_failures, "POST"),

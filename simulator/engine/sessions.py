@@ -1,4 +1,5 @@
-"""Realtime sessions: create, poll, cancel, consume, and the control-plane hooks."""
+"""Realtime sessions: create, poll, cancel, consume; joining and leaving, from the room's
+real events (RoomHooks) or from the control plane."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from typing import Any
 
 from ..catalog import MODEL, PRESET_AVATARS
 from ..errors import ApiError, conflict, not_found
+from ..room.spec import MAX_DURATION, RoomEnding, RoomRefused
 from . import media, render
-from .core import SimulatorCore, new_id
-from .records import CANCELLED, FAILED, READY, RUNNING, TERMINAL, Session
-from .times import utc_day
+from .core import new_id
+from .records import CANCELLED, COMPLETED, FAILED, READY, RUNNING, TERMINAL, Session
+from .rooms import RoomOps, room_name, user_identity
+from .times import EPSILON, utc_day
 
 
-class SessionOps(SimulatorCore):
+class SessionOps(RoomOps):
     def create_session(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._txn() as now:
             cfg = self._config
@@ -90,9 +93,13 @@ class SessionOps(SimulatorCore):
                 )
             self._end(s, CANCELLED, now)
             s.transcript = []
+            self._close_room(s)
             self._promote(now)
 
-    def consume(self, session_id: str, bearer: str | None) -> dict[str, Any]:
+    def consume(
+        self, session_id: str, bearer: str | None, room_url: str | None = None
+    ) -> dict[str, Any]:
+        """One-time LiveKit credentials; ``room_url`` is where the app serves the rooms."""
         with self._txn() as now:
             s = self.sessions.get(session_id)
             # Only the session's own key opens it; anything else looks like "no such session".
@@ -109,31 +116,29 @@ class SessionOps(SimulatorCore):
                     f"Realtime session is {s.status}, not READY",
                 )
             s.consumed_at = now
-            room = f"room-{s.id}"
-            s.livekit_token = media.jwt_like(
-                {
-                    "sub": f"user:{s.id}",
-                    "iat": int(now),
-                    "nbf": int(now),
-                    "exp": int(now) + 3600,
-                    "video": {
-                        "room": room,
-                        "roomJoin": True,
-                        "canPublish": True,
-                        "canSubscribe": True,
-                    },
-                    "jti": new_id(),
-                }
+            s.livekit_token = (
+                self._open_room(s, now) if self.rooms else self._token_without_room(s, now)
             )
             self._charge(s, self._config.consume_credits, now)
             self._dirty = True
             return {
-                "url": self._config.effective_livekit_url,
+                "url": self._config.consume_url(room_url if self.rooms else None),
                 "token": s.livekit_token,
-                "roomName": room,
+                "roomName": room_name(s.id),
             }
 
-    # control-plane session hooks ------------------------------------------------
+    @staticmethod
+    def _token_without_room(s: Session, now: float) -> str:
+        """A LiveKit-shaped token for a bare Simulator that serves no room (nothing checks it)."""
+        claims = {
+            "sub": user_identity(s.id), "iat": int(now), "nbf": int(now), "exp": int(now) + 3600,
+            "video": {"room": room_name(s.id), "roomJoin": True, "canPublish": True,
+                      "canSubscribe": True},
+            "jti": new_id(),
+        }  # fmt: skip
+        return media.jwt_like(claims)
+
+    # joining and leaving: from the room's real events, or from the control plane -------
 
     def join(self, session_id: str) -> dict[str, Any]:
         with self._txn() as now:
@@ -163,8 +168,42 @@ class SessionOps(SimulatorCore):
             if s.status in TERMINAL:
                 raise conflict(f"Cannot fail: session is already {s.status}")
             self._end(s, FAILED, now, failure=(code, text))
+            self._close_room(s)
             self._promote(now)
             return render.session(s, show_queued=False)
+
+    # RoomHooks: the room calls these on its event loop ---------------------------------
+
+    def on_join(self, session_id: str) -> None:
+        """The first client is joining the session's room: RUNNING, or the join is refused."""
+        try:
+            self.join(session_id)
+        except ApiError as error:
+            raise RoomRefused(f"requested room does not exist ({error})") from error
+
+    def on_end(self, session_id: str, ending: RoomEnding) -> None:
+        """The room ended (END_CALL, last client gone, maxDuration): COMPLETED, with what
+        was said and the call's length on the engine's clock."""
+        with self._txn() as now:
+            s = self.sessions.get(session_id)
+            if s is None:
+                return  # reset since the room opened
+            if s.status == RUNNING:
+                # The room's timer started a moment before the join reached the engine: a
+                # call cut at maxDuration lasted exactly that long.
+                limit = (s.joined_at or now) + s.max_duration
+                end = limit if ending.reason == MAX_DURATION else now
+                self._complete(s, end, ending.transcript)
+                self._promote(now)
+            elif s.status == COMPLETED and self._ended_by_time(s):
+                # A request saw maxDuration pass first and stored a stand-in transcript.
+                s.transcript = self._stamp_transcript(s, ending.transcript)
+                self._dirty = True
+
+    @staticmethod
+    def _ended_by_time(s: Session) -> bool:
+        limit = (s.joined_at or 0.0) + s.max_duration
+        return s.ended_at is not None and abs(s.ended_at - limit) < EPSILON
 
     def add_provisioning_failures(self, code: str, text: str, count: int) -> int:
         with self._txn():

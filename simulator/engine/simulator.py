@@ -2,7 +2,8 @@
 plus one mixin per resource.
 
 * core.py     - records, the lock, lazy time-ordered transitions, billing, files, snapshots
-* sessions.py - realtime sessions, consume, join/leave/fail hooks
+* sessions.py - realtime sessions, consume, join/leave/fail, the rooms' RoomHooks
+* rooms.py    - each session's LiveKit room: opened at consume, closed on cancel or failure
 * avatars.py  - avatars, avatar usage, conversations
 * library.py  - documents and voices
 * account.py  - organization and uploads

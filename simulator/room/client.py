@@ -9,7 +9,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpsender import RTCRtpSender
 from livekit.protocol import models, rtc
@@ -147,7 +147,7 @@ class Client:
     async def start(self) -> None:
         """Create the subscriber connection with the room's data channels and the
         character's tracks, and send the first offer."""
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = RTCPeerConnection(ice.rtc_configuration(self.settings.ice_servers))
         self.sub_pc = pc
         for label, options in (
             ("_reliable", {"ordered": True}),
@@ -211,7 +211,7 @@ class Client:
         if sd.type != "offer" or len(sd.sdp) > MAX_SDP:
             raise ValueError("not an acceptable offer")
         if self.pub_pc is None:
-            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            pc = RTCPeerConnection(ice.rtc_configuration(self.settings.ice_servers))
             pc.on("datachannel", self._client_channel)
             pc.on("track", self._client_track)
             pc.on("connectionstatechange", self._state_changed)

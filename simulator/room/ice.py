@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import aioice.ice
-from aiortc import RTCIceCandidate
+from aiortc import RTCConfiguration, RTCIceCandidate, RTCIceServer
 from aiortc.sdp import candidate_from_sdp, candidate_to_sdp
 
 log = logging.getLogger("simulator.room")
@@ -37,6 +37,19 @@ def use_addresses(addresses: Sequence[str] | None) -> None:
         ]
 
     aioice.ice.get_host_addresses = host_addresses
+
+
+def rtc_configuration(servers: Sequence[dict[str, Any]]) -> RTCConfiguration:
+    """The room's own peer-connection config: the same ICE servers its clients get, so a
+    TURN relay works from both ends (a deployment behind NAT); none on loopback."""
+    return RTCConfiguration(
+        iceServers=[
+            RTCIceServer(
+                urls=s.get("urls", []), username=s.get("username"), credential=s.get("credential")
+            )
+            for s in servers
+        ]
+    )
 
 
 class RemoteFilter:

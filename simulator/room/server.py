@@ -31,10 +31,30 @@ V1_NOT_SUPPORTED = "v1 signalling is not served here; use /rtc"
 TOKEN_USED = "invalid authorization token: this one-time token has already been used"
 
 
+# livekit-client reads /validate with a plain cross-origin fetch (the page is served elsewhere)
+# and only a readable answer lets it fall back from /rtc/v1 to /rtc: allow any origin, as
+# LiveKit's server does.
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _validation(message: str, status: int = 200) -> PlainTextResponse:
+    return PlainTextResponse(message, status, headers=CORS)
+
+
 @dataclass(frozen=True)
 class Refusal(Exception):
     status: int
     message: str
+
+
+async def _settle(task: asyncio.Task[Any]) -> None:
+    """Wait for a clean-up task, shielded from this handler's own cancellation. The room may
+    cancel the task itself (it is ending and closes every client anyway): that is no error."""
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise  # this handler was cancelled: the task runs on
 
 
 def _token_of(scope_headers: Any, query: Any) -> str:
@@ -181,11 +201,11 @@ class RoomServer:
         try:
             self._check(_token_of(request.headers, request.query_params), claim=False)
         except Refusal as refusal:
-            return PlainTextResponse(refusal.message, refusal.status)
-        return PlainTextResponse("success")
+            return _validation(refusal.message, refusal.status)
+        return _validation("success")
 
     async def _validate_v1(self, request: Request) -> Response:
-        return PlainTextResponse(V1_NOT_SUPPORTED, 404)
+        return _validation(V1_NOT_SUPPORTED, 404)
 
     async def _rtc_v1(self, ws: WebSocket) -> None:
         await self._deny(ws, Refusal(404, V1_NOT_SUPPORTED))
@@ -239,9 +259,9 @@ class RoomServer:
                     room.clients or room.admitting or room.ended
                 ):
                     # joined, then vanished before it was accepted: nobody is left
-                    await asyncio.shield(room.spawn(room.end(LEFT), "room-abandoned"))
+                    await _settle(room.spawn(room.end(LEFT), "room-abandoned"))
             else:  # shielded: a cancelled handler must still release the client
-                await asyncio.shield(room.spawn(room.remove(client), "room-remove"))
+                await _settle(room.spawn(room.remove(client), "room-remove"))
 
     @staticmethod
     def _participant(grants: Grants, ws: WebSocket) -> ParticipantState:

@@ -1,7 +1,8 @@
 """Guards for a public deployment, checked before anything is sent upstream.
 
 A refused call costs nothing at Runway. Counts come from the ledger, so they survive a restart and
-every worker sees the same numbers.
+every worker sees the same numbers; on a PostgreSQL ledger every replica's admissions take turns
+under one advisory lock, so the caps hold for all replicas together.
 """
 
 from __future__ import annotations

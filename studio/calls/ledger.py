@@ -1,4 +1,7 @@
-"""The ledger: a SQLite (WAL) record of every session the studio starts and how it went.
+"""The ledger: a record of every session the studio starts and how it went.
+
+It lives in the studio's database (`studio.store`): an embedded SQLite file by default, or the
+PostgreSQL every replica shares when `STUDIO_DATABASE_URL` names one; the SQL below runs on both.
 
 One row per session request, keyed by the request id the studio makes before calling Runway, so a
 request that fails before Runway answers is still on record. Lifecycle moments get their own
@@ -9,12 +12,11 @@ timeline). All writes go through this class; nothing else opens the database.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from studio.store import Database, Transaction, open_database
 from studio.vocabulary import CANCEL_CODES, TERMINAL
 
 # Marks a timestamp column that keeps its first value: COALESCE(column, now).
@@ -25,80 +27,31 @@ _STATUS_TIMESTAMP = {"NOT_READY": "created_at", "READY": "ready_at", "RUNNING": 
 # Moments the browser reports through POST /api/sessions/{id}/events.
 CLIENT_EVENTS = {"connected": "connected_at", "first_frame": "first_frame_at", "ended": None, "error": None}
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    request_id     TEXT PRIMARY KEY,
-    session_id     TEXT UNIQUE,
-    avatar_id      TEXT NOT NULL,
-    status         TEXT NOT NULL,
-    queued         INTEGER NOT NULL DEFAULT 0,
-    failure        TEXT,
-    failure_code   TEXT,
-    duration       INTEGER,
-    max_duration   INTEGER,
-    overrides      TEXT NOT NULL DEFAULT '{}',
-    mode           TEXT NOT NULL,
-    client_id      TEXT NOT NULL,
-    requested_at   REAL NOT NULL,
-    created_at     REAL,
-    ready_at       REAL,
-    consumed_at    REAL,
-    connected_at   REAL,
-    first_frame_at REAL,
-    running_at     REAL,
-    ended_at       REAL,
-    transcript     TEXT,
-    cancel_pending INTEGER NOT NULL DEFAULT 0,
-    updated_at     REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status);
-CREATE INDEX IF NOT EXISTS sessions_requested ON sessions(requested_at);
-CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_id, requested_at);
-CREATE TABLE IF NOT EXISTS events (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    request_id TEXT NOT NULL REFERENCES sessions(request_id),
-    name       TEXT NOT NULL,
-    at         REAL NOT NULL,
-    detail     TEXT
-);
-CREATE INDEX IF NOT EXISTS events_request ON events(request_id, at);
-"""
-
 _COLUMNS = (
     "request_id", "session_id", "avatar_id", "status", "queued", "failure", "failure_code",
     "duration", "max_duration", "overrides", "mode", "client_id", "requested_at", "created_at",
     "ready_at", "consumed_at", "connected_at", "first_frame_at", "running_at", "ended_at",
     "transcript", "cancel_pending", "updated_at",
 )
-# Columns added after the first release, with their definitions, for databases made before them.
-_ADDED_COLUMNS = {"cancel_pending": "INTEGER NOT NULL DEFAULT 0"}
+# A create call that has not answered in this long is not coming back (a crashed replica).
+SHARED_CREATE_GRACE = 120.0
 _TERMINAL_SQL = f"status IN ({', '.join(repr(s) for s in sorted(TERMINAL))})"
 
 
 class Ledger:
-    """Thread-safe access to the ledger database (one connection, one lock, short transactions)."""
+    """Thread-safe access to the ledger's tables (short transactions on the studio's database)."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._add_missing_columns()
+    def __init__(self, target: Database | Path | str) -> None:
+        """`target`: a SQLite path, a `postgresql://` URL, or an open `Database`."""
+        self.db = open_database(target)
 
-    def _add_missing_columns(self) -> None:
-        present = {row["name"] for row in self._db.execute("PRAGMA table_info(sessions)")}
-        for column, definition in _ADDED_COLUMNS.items():
-            if column not in present:
-                self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column} {definition}")
+    @property
+    def shared(self) -> bool:
+        """Other replicas write this ledger too (PostgreSQL)."""
+        return self.db.shared
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()
 
     # Writes ------------------------------------------------------------------------------
 
@@ -116,11 +69,13 @@ class Ledger:
     ) -> None:
         """Insert a REQUESTED row; `admit` sees the counts in the same transaction and may refuse.
 
-        Checking and inserting in one `BEGIN IMMEDIATE` transaction is what makes the guards hold
-        under a burst: no other request (in this process or another) can claim a slot between.
+        Checking and inserting in one serialised transaction (SQLite's `BEGIN IMMEDIATE`, or
+        PostgreSQL's transaction-level advisory lock, taken by every replica) is what makes the
+        guards hold under a burst: no other request, in this process or any replica, can claim a
+        slot between.
         A request id already on record raises `DuplicateRequest`.
         """
-        with self._write() as db:
+        with self.db.transaction(serialised=True) as db:
             if admit is not None:
                 admit(Counts(db))
             try:
@@ -129,7 +84,7 @@ class Ledger:
                     " overrides, requested_at, updated_at) VALUES (?, ?, 'REQUESTED', ?, ?, ?, ?, ?, ?)",
                     (request_id, avatar_id, mode, client_id, max_duration, json.dumps(overrides), at, at),
                 )
-            except sqlite3.IntegrityError:
+            except self.db.integrity_errors:
                 raise DuplicateRequest(request_id) from None
             _event(db, request_id, "requested", at)
 
@@ -161,7 +116,7 @@ class Ledger:
         """Store a status seen upstream; True when it changed. Terminal rows never move again."""
         with self._write() as db:
             row = db.execute(
-                "SELECT status, queued FROM sessions WHERE request_id = ?", (request_id,)
+                f"SELECT status, queued FROM sessions WHERE request_id = ?{self.db.row_lock}", (request_id,)
             ).fetchone()
             if row is None or row["status"] in TERMINAL:
                 return False
@@ -194,7 +149,7 @@ class Ledger:
             column = CLIENT_EVENTS.get(name)
             if column:
                 sets[column] = FIRST_SEEN
-            if transcript and not _has_final_transcript(db, request_id):
+            if transcript and not _has_final_transcript(db, request_id, self.db.row_lock):
                 sets["transcript"] = json.dumps(transcript)
             _update(db, request_id, sets, at)
             _event(db, request_id, f"browser_{name}", at, detail)
@@ -218,11 +173,19 @@ class Ledger:
         status = "CANCELLED" if code in CANCEL_CODES else "FAILED"
         self.record_status(request_id, status, at, failure=message, failure_code=code)
 
-    def close_interrupted(self, at: float) -> int:
-        """Open rows with no session id never reached Runway (a crash, or an answer with no id)."""
+    def close_interrupted(self, at: float, *, older_than: float | None = None) -> int:
+        """Open rows with no session id never reached Runway (a crash, or an answer with no id).
+
+        On a shared ledger another replica may be creating a row's session right now: only rows
+        requested `older_than` seconds ago are closed (default: all on a ledger of our own,
+        those older than any create can take on a shared one).
+        """
+        if older_than is None:
+            older_than = SHARED_CREATE_GRACE if self.shared else 0.0
         with self._write() as db:
-            ids = [r[0] for r in db.execute(
-                f"SELECT request_id FROM sessions WHERE session_id IS NULL AND NOT {_TERMINAL_SQL}")]
+            ids = [r["request_id"] for r in db.execute(
+                f"SELECT request_id FROM sessions WHERE session_id IS NULL AND NOT {_TERMINAL_SQL}"
+                " AND requested_at <= ?", (at - older_than,))]
         for request_id in ids:
             self.fail_request(request_id, "interrupted", "The studio restarted before Runway answered.", at)
         return len(ids)
@@ -231,17 +194,12 @@ class Ledger:
 
     def get(self, any_id: str) -> dict[str, Any] | None:
         """A row by request id or by Runway session id."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM sessions WHERE request_id = ? OR session_id = ?", (any_id, any_id)
-            ).fetchone()
-        return _row(row) if row else None
+        rows = self.db.query("SELECT * FROM sessions WHERE request_id = ? OR session_id = ?", (any_id, any_id))
+        return _row(rows[0]) if rows else None
 
     def events(self, request_id: str) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT name, at, detail FROM events WHERE request_id = ? ORDER BY at, id", (request_id,)
-            ).fetchall()
+        rows = self.db.query("SELECT name, at, detail FROM events WHERE request_id = ? ORDER BY at, id",
+                             (request_id,))
         return [dict(r) for r in rows]
 
     def list(
@@ -276,33 +234,25 @@ class Ledger:
         tail = " LIMIT ?" if limit else ""
         if limit:
             params.append(limit)
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT * FROM sessions {where} ORDER BY requested_at DESC{tail}", params
-            ).fetchall()
+        rows = self.db.query(f"SELECT * FROM sessions {where} ORDER BY requested_at DESC{tail}", params)
         return [_row(r) for r in rows]
 
     def open_sessions(self) -> list[dict[str, Any]]:
         """Rows that have a Runway session and have not reached a terminal status (known or not)."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT * FROM sessions WHERE session_id IS NOT NULL AND NOT {_TERMINAL_SQL}"
-                " ORDER BY requested_at DESC"
-            ).fetchall()
+        rows = self.db.query(f"SELECT * FROM sessions WHERE session_id IS NOT NULL AND NOT {_TERMINAL_SQL}"
+                             " ORDER BY requested_at DESC")
         return [_row(r) for r in rows]
 
     def count_open(self) -> int:
-        with self._lock:
-            return Counts(self._db).open()
+        return _one(self.db.query(Counts.OPEN))
 
     def count_since(self, since: float, client_id: str | None = None) -> int:
-        with self._lock:
-            return Counts(self._db).since(since, client_id)
+        return _one(self.db.query(*Counts.since_query(since, client_id)))
 
     # Plumbing ----------------------------------------------------------------------------
 
-    def _write(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
+    def _write(self) -> Any:
+        return self.db.transaction()
 
 
 class DuplicateRequest(Exception):
@@ -310,69 +260,62 @@ class DuplicateRequest(Exception):
 
 
 class Counts:
-    """The numbers the guards need, read on the connection (and transaction) given."""
+    """The numbers the guards need, read on the transaction given (the one that inserts the row)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    OPEN = f"SELECT COUNT(*) AS n FROM sessions WHERE NOT {_TERMINAL_SQL}"
+
+    def __init__(self, db: Transaction) -> None:
         self._db = db
+
+    @staticmethod
+    def since_query(since: float, client_id: str | None = None) -> tuple[str, tuple[Any, ...]]:
+        if client_id is None:
+            return "SELECT COUNT(*) AS n FROM sessions WHERE requested_at >= ?", (since,)
+        return ("SELECT COUNT(*) AS n FROM sessions WHERE client_id = ? AND requested_at >= ?",
+                (client_id, since))
 
     def open(self) -> int:
         """Sessions not ended, whatever their status says: an unknown status still holds a slot."""
-        return self._db.execute(f"SELECT COUNT(*) FROM sessions WHERE NOT {_TERMINAL_SQL}").fetchone()[0]
+        return _one([self._db.execute(self.OPEN).fetchone()])
 
     def since(self, since: float, client_id: str | None = None) -> int:
-        if client_id is None:
-            query, params = "requested_at >= ?", (since,)
-        else:
-            query, params = "client_id = ? AND requested_at >= ?", (client_id, since)
-        return self._db.execute(f"SELECT COUNT(*) FROM sessions WHERE {query}", params).fetchone()[0]
+        return _one([self._db.execute(*self.since_query(since, client_id)).fetchone()])
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT under the ledger's lock; ROLLBACK on any error."""
-
-    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
-        self._db, self._lock = db, lock
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._lock.acquire()
-        self._db.execute("BEGIN IMMEDIATE")
-        return self._db
-
-    def __exit__(self, kind: Any, *_: Any) -> None:
-        try:
-            self._db.execute("ROLLBACK" if kind else "COMMIT")
-        finally:
-            self._lock.release()
+def _one(rows: list[Mapping[str, Any]]) -> int:
+    return int(rows[0]["n"])
 
 
-def _update(db: sqlite3.Connection, request_id: str, sets: dict[str, Any], at: float) -> None:
+def _update(db: Transaction, request_id: str, sets: dict[str, Any], at: float) -> None:
     """UPDATE with values bound as parameters; FIRST_SEEN columns keep an earlier timestamp."""
-    assignments, params = [], {"request_id": request_id, "at": at}
+    assignments: list[str] = []
+    params: list[Any] = []
     for column, value in sets.items():
         if column not in _COLUMNS:
             raise ValueError(f"unknown ledger column {column}")
         if value is FIRST_SEEN:
-            assignments.append(f"{column} = COALESCE({column}, :at)")
+            assignments.append(f"{column} = COALESCE({column}, ?)")
+            params.append(at)
         else:
-            assignments.append(f"{column} = :{column}")
-            params[column] = value
-    db.execute(f"UPDATE sessions SET {', '.join(assignments)} WHERE request_id = :request_id", params)
+            assignments.append(f"{column} = ?")
+            params.append(value)
+    db.execute(f"UPDATE sessions SET {', '.join(assignments)} WHERE request_id = ?", (*params, request_id))
 
 
-def _has_final_transcript(db: sqlite3.Connection, request_id: str) -> bool:
+def _has_final_transcript(db: Transaction, request_id: str, row_lock: str = "") -> bool:
     """An ended session's stored transcript (Runway's, or the browser's last) is not replaced."""
-    row = db.execute(f"SELECT 1 FROM sessions WHERE request_id = ? AND transcript IS NOT NULL AND {_TERMINAL_SQL}",
-                     (request_id,)).fetchone()
+    row = db.execute(f"SELECT 1 AS n FROM sessions WHERE request_id = ? AND transcript IS NOT NULL"
+                     f" AND {_TERMINAL_SQL}{row_lock}", (request_id,)).fetchone()
     return row is not None
 
 
-def _event(db: sqlite3.Connection, request_id: str, name: str, at: float, detail: str | None = None) -> None:
+def _event(db: Transaction, request_id: str, name: str, at: float, detail: str | None = None) -> None:
     db.execute(
         "INSERT INTO events (request_id, name, at, detail) VALUES (?, ?, ?, ?)", (request_id, name, at, detail)
     )
 
 
-def _row(row: sqlite3.Row) -> dict[str, Any]:
+def _row(row: Mapping[str, Any]) -> dict[str, Any]:
     data = dict(row)
     data["queued"] = bool(data["queued"])
     data["cancel_pending"] = bool(data["cancel_pending"])

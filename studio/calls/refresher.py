@@ -3,6 +3,12 @@
 However many browsers watch the Sessions tab, each open session is polled upstream at most once
 per interval, here; the tabs read the ledger. Sessions the broker is still provisioning are left
 to the broker. A completed session's transcript is fetched once from the conversations API.
+
+On a ledger several replicas share (PostgreSQL), only the replica that holds the "refresher"
+lock refreshes; the others try to take it every interval, so when the leader dies another takes
+over within one interval (PostgreSQL drops a dead process's connection and its lock). The leader
+leaves alone rows another replica's broker is still provisioning (not consumed, younger than the
+deadline), and closes rows a dead replica left without a session id.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any
 
 from studio.background import cancel_and_wait
 from studio.calls.broker import SessionBroker
-from studio.calls.ledger import Ledger
+from studio.calls.ledger import SHARED_CREATE_GRACE, Ledger
 from studio.clock import SystemClock
 from studio.errors import StudioError
 from studio.runway import RunwayGateway
@@ -45,6 +51,7 @@ class Refresher:
         self.gateway, self.ledger, self.broker, self.clock = gateway, ledger, broker, clock
         self.interval = interval
         self.upstream_polls = 0
+        self.leading = False  # this replica refreshes (always, on a ledger of its own)
         self._task: asyncio.Task | None = None
         self._limit = asyncio.Semaphore(_PARALLEL_POLLS)
 
@@ -57,10 +64,24 @@ class Refresher:
         self._task = None
 
     async def refresh_once(self) -> int:
-        """Poll every open session not owned by the broker once; return how many were polled."""
-        rows = [r for r in self.ledger.open_sessions() if r["request_id"] not in self.broker.in_flight]
+        """Poll every open session not owned by a broker once; return how many were polled."""
+        self.leading = self.ledger.db.try_lead("refresher")
+        if not self.leading:
+            return 0
+        now = self.clock.now()
+        if self.ledger.shared:
+            self.ledger.close_interrupted(now)
+        rows = [r for r in self.ledger.open_sessions() if self._ours(r, now)]
         await asyncio.gather(*(self._refresh(row) for row in rows))
         return len(rows)
+
+    def _ours(self, row: dict[str, Any], now: float) -> bool:
+        """Not a row a broker is provisioning: ours, or (shared ledger) any replica's, still alive."""
+        if row["request_id"] in self.broker.in_flight:
+            return False
+        if not self.ledger.shared or row["consumed_at"] is not None or row["cancel_pending"]:
+            return True
+        return row["requested_at"] < now - self.broker.deadline - SHARED_CREATE_GRACE
 
     async def _run(self) -> None:
         while True:

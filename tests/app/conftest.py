@@ -15,7 +15,7 @@ from server.embedded import connect_upstream
 from studio.clock import FakeClock
 from studio.config import Settings
 from studio.core import Studio
-from tests.support import studio_settings
+from tests.support import sim_session, studio_settings
 
 
 class Harness:
@@ -42,6 +42,11 @@ class Harness:
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
+
+    def sim_call(self, session_id: str, action: str, transcript: list[dict] | None = None) -> None:
+        """Join or leave through the simulator's control plane, then refresh the ledger."""
+        sim_session(self.studio, session_id, action, transcript)
+        self.client.portal.call(self.studio.refresher.refresh_once)
 
     def ledger_rows(self) -> list[dict[str, Any]]:
         return self.studio.ledger.list(limit=None)

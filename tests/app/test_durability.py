@@ -3,6 +3,7 @@ session is carried to its final state."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.room.support import Call
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,13 +57,12 @@ def test_sigkill_mid_call_then_restart(tmp_path):
     base = f"http://127.0.0.1:{port}"
     app = start_app(data, port)
     try:
-        ids = [httpx.post(f"{base}/api/avatar/session", json={"avatarId": "cat-character"}, timeout=30)
-               .json()["sessionId"] for _ in range(3)]
-        httpx.post(f"{base}/api/sessions/{ids[0]}/simulate", json={"action": "join"}).raise_for_status()
-        statuses = {r["session_id"]: r["status"] for r in httpx.get(f"{base}/api/sessions").json()["sessions"]}
-        assert statuses[ids[0]] == "RUNNING" and statuses[ids[1]] == "READY"
+        calls = [httpx.post(f"{base}/api/avatar/session", timeout=30,
+                            json={"avatarId": "cat-character", "maxDuration": 10}).json() for _ in range(3)]
+        ids = [call["sessionId"] for call in calls]
+        asyncio.run(join_then_kill(base, calls[0], app))  # a real client is in the first room
     finally:
-        app.send_signal(signal.SIGKILL)
+        app.kill()
         app.wait(timeout=10)
 
     with sqlite3.connect(data / "ledger.sqlite3") as db:
@@ -69,8 +70,7 @@ def test_sigkill_mid_call_then_restart(tmp_path):
         assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 3
 
     app = start_app(data, port)
-    try:
-        httpx.post(f"{base}/api/sessions/{ids[0]}/simulate", json={"action": "leave"}).raise_for_status()
+    try:  # the running call ends at its maxDuration (10 s); the others were never joined
         rows = {r["session_id"]: r for r in wait_until_all_terminal(base)}
     finally:
         app.terminate()
@@ -80,3 +80,21 @@ def test_sigkill_mid_call_then_restart(tmp_path):
     for session_id in ids[1:]:
         assert rows[session_id]["status"] == "FAILED"
         assert rows[session_id]["failure_code"] == "TALKING_AVATAR.NO_PARTICIPANT"
+
+
+async def join_then_kill(base: str, credentials: dict, app: subprocess.Popen) -> None:
+    """Join the first call's room with LiveKit's Python SDK, see the session RUNNING, then SIGKILL
+    the studio (and its embedded simulator) while the call is live."""
+    call = Call()
+    await call.join(credentials["serverUrl"], credentials["token"])
+    deadline = time.monotonic() + 10
+    while True:  # the refresher brings the ledger up to date within its interval
+        rows = (await asyncio.to_thread(httpx.get, f"{base}/api/sessions")).json()["sessions"]
+        statuses = {r["session_id"]: r["status"] for r in rows}
+        if statuses[credentials["sessionId"]] == "RUNNING" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert sorted(statuses.values()) == ["READY", "READY", "RUNNING"]
+    app.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(app.wait, 10)
+    await call.leave()

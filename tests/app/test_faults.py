@@ -50,7 +50,7 @@ def test_queued_past_the_deadline_is_cancelled_upstream(tmp_path):
     with harness_for(tmp_path, STUDIO_SIM_CONCURRENCY="1", STUDIO_SESSION_DEADLINE="10",
                      STUDIO_MAX_LIVE_SESSIONS="10") as h:
         first = h.start_call().json()["sessionId"]
-        h.client.post(f"/api/sessions/{first}/simulate", json={"action": "join"})  # holds the only slot
+        h.sim_call(first, "join")  # holds the only slot
         answer = h.start_call()
         assert answer.status_code == 504 and answer.json()["code"] == "provisioning_timeout"
         assert "free slot" in answer.json()["error"]

@@ -225,9 +225,8 @@ def test_spaces_without_sign_in_is_a_public_demo_unless_opened():
 
 def test_reports_on_a_session_that_ended_a_while_ago_are_refused(harness):
     session_id = harness.start_call().json()["sessionId"]
-    harness.client.post(f"/api/sessions/{session_id}/simulate", json={"action": "join"})
-    harness.client.post(f"/api/sessions/{session_id}/simulate", json={
-        "action": "leave", "transcript": [{"role": "assistant", "content": "Hello there!"}]})
+    harness.sim_call(session_id, "join")
+    harness.sim_call(session_id, "leave", [{"role": "assistant", "content": "Hello there!"}])
     just_after = harness.client.post(f"/api/sessions/{session_id}/events", json={"event": "ended"})
     assert just_after.status_code == 204  # the browser's own last report arrives just after the end
     harness.advance(120)

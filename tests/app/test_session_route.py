@@ -73,14 +73,13 @@ def test_browser_events_fill_the_timings(harness):
     assert "browser_connected" in names and "browser_first_frame" in names
 
 
-def test_simulated_call_runs_to_completed_with_transcript(harness):
+def test_a_call_without_a_browser_runs_to_completed_with_transcript(harness):
     session_id = harness.start_call().json()["sessionId"]
-    assert harness.client.post(f"/api/sessions/{session_id}/simulate", json={"action": "join"}).status_code == 204
+    harness.sim_call(session_id, "join")
     assert harness.studio.ledger.get(session_id)["status"] == "RUNNING"
     harness.advance(42)
     lines = [{"role": "assistant", "content": "Hello there."}, {"role": "user", "content": "Hi!"}]
-    answer = harness.client.post(f"/api/sessions/{session_id}/simulate", json={"action": "leave", "transcript": lines})
-    assert answer.status_code == 204
+    harness.sim_call(session_id, "leave", lines)
     row = harness.studio.ledger.get(session_id)
     assert row["status"] == "COMPLETED" and row["duration"] == 42
     assert [(t["role"], t["content"]) for t in row["transcript"]] == [("assistant", "Hello there."), ("user", "Hi!")]

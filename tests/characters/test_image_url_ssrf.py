@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import socket
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ from studio.catalog.characters import PRIVATE_IMAGE_URL, CharacterService
 from studio.catalog.forms import CharacterForm, FormInvalid
 from studio.catalog.media import MediaCache
 from tests.characters.support import face_jpeg, studio_on_simulator
-from tests.support import serve, studio_settings
+from tests.support import LoopbackListener, serve, studio_settings
 
 PUBLIC = "93.184.216.34"
 NAMES = {
@@ -47,38 +46,11 @@ async def table_lookup(host: str, port: int) -> list[str]:
     return NAMES[host]
 
 
-class Listener:
-    """Something listening on 127.0.0.1 that a loopback URL would reach; counts connections."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.05)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sock.close()
-
-
 class Network:
     """The hosts httpx connected to (the Runway SDK, the studio's media fetches and gradio_client
     all go through httpcore's backend); only internal targets matter here."""
 
-    def __init__(self, listener: Listener) -> None:
+    def __init__(self, listener: LoopbackListener) -> None:
         self.listener = listener
         self.connects: list[tuple[str, int]] = []
 
@@ -92,7 +64,7 @@ class Network:
 
 @pytest.fixture(scope="module")
 def network() -> Iterator[Network]:
-    listener = Listener()
+    listener = LoopbackListener()
     recorder = Network(listener)
     real_connect = httpcore._backends.auto.AutoBackend.connect_tcp
 

@@ -12,7 +12,7 @@ import pytest
 from gradio_client import Client
 
 from app import build_app
-from tests.support import serve, studio_settings
+from tests.support import serve, sim_session, studio_settings, wait_for_row
 
 SIM_HEADERS = {"Authorization": f"Bearer key_{'ab' * 64}", "X-Runway-Version": "2024-11-06"}
 NO_FILTERS = ([], "", None, None, "")
@@ -30,10 +30,12 @@ def start_call(http: httpx.Client, address: str, avatar: str = "music-superstar"
     return answer.json()["sessionId"]
 
 
-def finish_call(http: httpx.Client, address: str, session_id: str, transcript: list[dict]) -> None:
-    for action in ({"action": "join"}, {"action": "leave", "transcript": transcript}):
-        answer = http.post(f"/api/sessions/{session_id}/simulate", json=action, headers=as_visitor(address))
-        assert answer.status_code == 204, answer.text
+def finish_call(studio, session_id: str, transcript: list[dict]) -> None:
+    """A whole call without a browser: the simulator's control plane joins and leaves."""
+    sim_session(studio, session_id, "join")
+    wait_for_row(studio, session_id, "RUNNING")
+    sim_session(studio, session_id, "leave", transcript)
+    wait_for_row(studio, session_id, "COMPLETED")
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +49,8 @@ def demo(tmp_path_factory):
     with serve(app) as url, httpx.Client(base_url=url, timeout=60) as http:
         ids = {"alice": start_call(http, ALICE), "bob": start_call(http, BOB, "cat-character"),
                "bob_open": start_call(http, BOB)}
-        finish_call(http, ALICE, ids["alice"], [{"role": "user", "content": "Hello from Alice"}])
-        finish_call(http, BOB, ids["bob"], [{"role": "user", "content": BOBS_SECRET}])
+        finish_call(studio, ids["alice"], [{"role": "user", "content": "Hello from Alice"}])
+        finish_call(studio, ids["bob"], [{"role": "user", "content": BOBS_SECRET}])
         elsewhere = httpx.post(f"{studio.upstream.base_url}/v1/realtime_sessions", headers=SIM_HEADERS,
                                json={"model": "gwm1_avatars",
                                      "avatar": {"type": "runway-preset", "presetId": "fashion-designer"}})

@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright
 
 from app import build_app
 from studio.history import NUMBER_COLUMNS, TABLE_COLUMNS, clock_duration, iso_utc
-from tests.support import launch_chromium, serve, studio_settings
+from tests.support import launch_chromium, serve, sim_session, studio_settings
 
 pytestmark = pytest.mark.browser
 
@@ -84,14 +84,13 @@ def test_a_row_goes_live_through_its_lifecycle_then_details_and_csv(tmp_path):
             session_id = started["sessionId"]
             assert page.locator(ID_CELL).inner_text() == session_id[:8]
 
-            assert http.post(f"/api/sessions/{session_id}/simulate", json={"action": "join"}).status_code == 204
+            sim_session(app.state.studio, session_id, "join")
             # What the call page reports once the character's video shows (every CSV column then
             # has a value to check).
             assert http.post(f"/api/sessions/{session_id}/events",
                              json={"event": "first_frame"}).status_code == 204
             watch_until("running")
-            assert http.post(f"/api/sessions/{session_id}/simulate",
-                             json={"action": "leave", "transcript": TRANSCRIPT}).status_code == 204
+            sim_session(app.state.studio, session_id, "leave", TRANSCRIPT)
             watch_until("completed")
 
             print("statuses seen:", seen)

@@ -9,7 +9,7 @@ import pytest
 from gradio_client import Client
 
 from app import build_app
-from tests.support import serve, studio_settings
+from tests.support import serve, sim_session, studio_settings, wait_for_row
 
 SIM_KEY = "key_" + "ab" * 64
 SIM_HEADERS = {"Authorization": f"Bearer {SIM_KEY}", "X-Runway-Version": "2024-11-06"}
@@ -31,9 +31,11 @@ def studio(tmp_path_factory):
             answer = http.post("/api/avatar/session", json={"avatarId": avatar})
             assert answer.status_code == 200, answer.text
             ids[name] = answer.json()["sessionId"]
-        assert http.post(f"/api/sessions/{ids['completed']}/simulate", json={"action": "join"}).status_code == 204
-        assert http.post(f"/api/sessions/{ids['completed']}/simulate",
-                         json={"action": "leave", "transcript": TRANSCRIPT}).status_code == 204
+        studio = app.state.studio
+        sim_session(studio, ids["completed"], "join")
+        wait_for_row(studio, ids["completed"], "RUNNING")  # the timeline shows each moment
+        sim_session(studio, ids["completed"], "leave", TRANSCRIPT)
+        wait_for_row(studio, ids["completed"], "COMPLETED")
         assert http.post(f"/api/sessions/{ids['cancelled']}/cancel").status_code == 200
         # A session another app started on the same account: only the conversations API knows it.
         simulator = app.state.studio.upstream.base_url

@@ -65,9 +65,11 @@ def test_full_lifecycle_ready_running_completed(sim: Sim, client) -> None:
     creds = consume(client, session_id, ready.session_key)
     assert set(creds) == {"url", "token", "roomName"}
     assert creds["roomName"] == f"room-{session_id}"
-    assert creds["url"] == "wss://livekit.simulator.invalid"
+    assert creds["url"] == sim.base_url.replace("http://", "ws://") + "/livekit"  # its own room
     header, payload, signature = creds["token"].split(".")
     assert json.loads(base64.urlsafe_b64decode(header + "==")) == {"alg": "HS256", "typ": "JWT"}
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    assert claims["sub"] == f"user:{session_id}" and claims["video"]["room"] == creds["roomName"]
     assert client.realtime_sessions.retrieve(session_id).status == "READY"  # until joined
 
     sim.join(session_id)

@@ -13,14 +13,12 @@ def test_defaults_run_on_the_simulator_locally():
     s = settings()
     assert s.mode == "simulator"
     assert (s.host, s.port) == ("127.0.0.1", 7860)
-    assert s.effective_call_transport() == "simulated"
     assert s.default_max_duration == 300
 
 
 def test_key_switches_to_live_mode_and_is_never_in_repr():
     s = settings(RUNWAYML_API_SECRET="key_" + "a" * 128)
     assert s.mode == "live"
-    assert s.effective_call_transport() == "livekit"
     assert "key_" not in repr(s)
 
 
@@ -44,7 +42,6 @@ def test_guards_and_auth_are_parsed():
     ({"STUDIO_MAX_LIVE_SESSIONS": "0"}, "STUDIO_MAX_LIVE_SESSIONS"),
     ({"STUDIO_MAX_DURATION": "301"}, "STUDIO_MAX_DURATION"),
     ({"STUDIO_AUTH": "nopassword"}, "STUDIO_AUTH"),
-    ({"STUDIO_CALL_TRANSPORT": "carrier-pigeon"}, "STUDIO_CALL_TRANSPORT"),
     ({"STUDIO_SIM_READY_DELAY": "soon"}, "STUDIO_SIM_READY_DELAY"),
 ])
 def test_bad_values_name_the_setting(env, word):

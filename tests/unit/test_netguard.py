@@ -12,7 +12,6 @@ import asyncio
 import datetime
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import pytest
 
 from studio import netguard
 from studio.errors import StudioError
+from tests.support import LoopbackListener
 
 PUBLIC = "93.184.216.34"
 PUBLIC_V6 = "2606:4700:4700::1111"
@@ -335,33 +335,11 @@ def test_the_system_lookup_gives_each_address_once(monkeypatch):
 
 # -- Trusted origins: the studio's own upstream, over a real loopback socket ------------------
 
-class Listener:
-    """A tiny HTTP server on 127.0.0.1 that counts the connections it accepts."""
+class Listener(LoopbackListener):
+    """A tiny HTTP server on 127.0.0.1 that answers every request with a small JPEG."""
 
     def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.05)  # so the loop sees `stop` soon after it is set
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            with conn:
-                conn.recv(65536)
-                conn.sendall(OK_JPEG)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sock.close()
+        super().__init__(OK_JPEG)
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ window.StudioAvatarCall = {
               return Promise.resolve(); },
       setMic(on) { log.push({op: 'setMic', on}); },
       setCamera(on) { log.push({op: 'setCamera', on}); },
+      sendData(message, options) { log.push({op: 'sendData', message, options}); return Promise.resolve(); },
       unmount() { log.push({op: 'unmount'}); },
     };
   },
@@ -76,7 +77,6 @@ class StubState:
     status_polls: list[str] = field(default_factory=list)
     call_status: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
-    simulate: list[dict[str, Any]] = field(default_factory=list)
     lk_handshakes: list[dict[str, str]] = field(default_factory=list)
     lk_validate: list[dict[str, str]] = field(default_factory=list)
     counter: int = 0
@@ -138,11 +138,6 @@ def _build_app(state: StubState, port: int):
     @app.post("/api/sessions/{sid}/events")
     async def events(sid: str, request: Request) -> JSONResponse:
         state.events.append({"sessionId": sid, **(await request.json())})
-        return JSONResponse({"ok": True})
-
-    @app.post("/api/sessions/{sid}/simulate")
-    async def simulate(sid: str, request: Request) -> JSONResponse:
-        state.simulate.append({"sessionId": sid, **(await request.json())})
         return JSONResponse({"ok": True})
 
     # uvicorn without a WebSocket library hands the upgrade request to this HTTP route; with one

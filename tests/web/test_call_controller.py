@@ -28,8 +28,6 @@ def base_config(stub, **overrides):
         "sessionRoute": "/api/avatar/session",
         "eventsRoute": "/api/sessions/{id}/events",
         "statusRoute": "/api/calls/{requestId}",
-        "simulateRoute": "/api/sessions/{id}/simulate",
-        "transport": "livekit",
         "bundleUrl": "/static/avatar-call.js",
         "cssUrl": "/static/avatar-call.css",
         "maxDuration": 300,
@@ -224,45 +222,29 @@ def test_livekit_callbacks_drive_the_card(page, stub, wait_until):
     assert pg.get_by_role("button", name="Start a new call").is_visible()
 
 
-def test_simulated_call_plays_the_script_and_leaves(page, stub, wait_until):
-    pg = page.page
-    pg.clock.install()
-    pg = open_controller(page, stub, transport="simulated", transcriptScript=TRANSCRIPT,
-                         avatarName="Game <Host>")
-    pg.get_by_role("button", name="Start call").click()
+def go_live(pg, transcript=()):
+    """What the real bundle reports once LiveKit connects: active, first frame, the transcript."""
+    pg.wait_for_function("window.fakeBundleOptions")
+    pg.evaluate(
+        """lines => {
+          const o = window.fakeBundleOptions;
+          o.onState({session: 'active', avatar: 'ready', micEnabled: true, cameraEnabled: false});
+          o.onFirstFrame();
+          if (lines.length) o.onTranscript(lines.map((l, i) => ({id: String(i), ...l})));
+        }""",
+        list(transcript),
+    )
     wait_state(pg, "live")
-    assert not page.fetched("avatar-call")  # the simulator needs no LiveKit bundle
-    assert pg.locator(".sc-badge").inner_text().lower() == "simulated call"
-    assert pg.locator(".sc-sim-label").is_visible()
-    assert pg.locator(".sc-poster-img").get_attribute("src") == "/static-test/avatar.svg"
-    assert pg.locator(".sc-name").inner_text() == "Game <Host>"
-    join = wait_until(lambda: stub.state.simulate, message="join")[0]
-    assert join == {"sessionId": "sess_1", "action": "join"}
-
-    pg.clock.run_for(5000)  # lines arrive ~1.6 s apart
-    lines = shown_transcript(pg)
-    assert [line["text"] for line in lines] == [t["content"] for t in TRANSCRIPT]
-    assert lines[0]["who"] == "Game <Host>" and lines[1]["who"] == "You"
-    assert pg.locator(".sc-transcript b").count() == 0  # escaped, shown as text
-
-    pg.get_by_role("button", name="End call").click()
-    wait_state(pg, "ended")
-    leave = wait_until(lambda: len(stub.state.simulate) > 1 and stub.state.simulate[1], message="leave")
-    assert leave["action"] == "leave"
-    assert leave["transcript"] == TRANSCRIPT
-    ended = wait_until(lambda: [e for e in stub.state.events if e["event"] == "ended"], message="ended")[0]
-    assert ended["transcript"] == TRANSCRIPT
-    assert [e["event"] for e in stub.state.events] == ["connected", "first_frame", "ended"]
 
 
 def test_countdown_warns_before_the_limit_and_ends_the_call(page, stub, wait_until):
     pg = page.page
     t0 = datetime(2030, 1, 1, 12, 0, 0)
     pg.clock.install(time=t0)
-    pg = open_controller(page, stub, transport="simulated", maxDuration=31, transcriptScript=[])
+    pg = open_controller(page, stub, bundleUrl="/fake/avatar-call-fake.js", maxDuration=31)
     pg.clock.pause_at(t0 + timedelta(minutes=1))  # time moves only when the test says so
     pg.get_by_role("button", name="Start call").click()
-    wait_state(pg, "live")
+    go_live(pg, TRANSCRIPT[:1])
     assert pg.locator(".sc-timer").inner_text() == "00:31"
     assert "sc-warning" not in (pg.locator(".sc-timer").get_attribute("class") or "")
 
@@ -273,8 +255,41 @@ def test_countdown_warns_before_the_limit_and_ends_the_call(page, stub, wait_unt
     pg.clock.run_for(31_000)
     wait_state(pg, "ended")
     assert "time limit" in pg.locator(".sc-status").inner_text()
-    leave = wait_until(lambda: [s for s in stub.state.simulate if s["action"] == "leave"], message="leave")
-    assert leave[0]["transcript"] == [{"role": "assistant", "content": "Welcome back, contestant!"}]
+    assert [e["op"] for e in pg.evaluate("window.fakeBundleLog")] == ["mount", "end", "unmount"]
+    ended = wait_until(lambda: [e for e in stub.state.events if e["event"] == "ended"], message="ended")
+    assert ended[0]["transcript"] == [{"role": "assistant", "content": "Welcome back, contestant!"}]
+
+
+def test_offline_card_says_it_as_text_over_the_data_channel(page, stub, wait_until):
+    pg = open_controller(page, stub, bundleUrl="/fake/avatar-call-fake.js", offline=True,
+                         avatarName="Game <Host>")
+    assert pg.locator(".sc-badge").inner_text().lower() == "simulated offline"
+    assert not pg.locator(".sc-say").is_visible()  # only during a call
+    pg.get_by_role("button", name="Start call").click()
+    go_live(pg, TRANSCRIPT)
+    lines = shown_transcript(pg)
+    assert [line["text"] for line in lines] == [t["content"] for t in TRANSCRIPT]
+    assert lines[0]["who"] == "Game <Host>" and lines[1]["who"] == "You"
+    assert pg.locator(".sc-transcript b").count() == 0  # escaped, shown as text
+    assert "Replies are simulated offline" in pg.locator(".sc-say-note").inner_text()
+
+    pg.get_by_label("Say it as text").fill("  What's the prize?  ")
+    pg.get_by_role("button", name="Send").click()
+    sent = wait_until(lambda: [e for e in pg.evaluate("window.fakeBundleLog") if e["op"] == "sendData"],
+                      message="sendData")
+    assert sent == [{"op": "sendData", "message": {"type": "user_text", "text": "What's the prize?"},
+                     "options": {"topic": "simulator.user_text"}}]
+    assert pg.get_by_label("Say it as text").input_value() == ""
+    pg.get_by_label("Say it as text").press("Enter")  # nothing typed: nothing sent
+    assert len([e for e in pg.evaluate("window.fakeBundleLog") if e["op"] == "sendData"]) == 1
+
+
+def test_a_live_call_offers_no_text_box(page, stub):
+    pg = open_controller(page, stub, bundleUrl="/fake/avatar-call-fake.js")
+    assert not pg.locator(".sc-badge").is_visible()
+    pg.get_by_role("button", name="Start call").click()
+    go_live(pg)
+    assert not pg.locator(".sc-say").is_visible()
 
 
 def test_insecure_page_explains_the_microphone_needs_https(page, stub):
@@ -307,26 +322,21 @@ def test_end_while_connecting_hangs_up_cleanly(page, stub, wait_until):
 
 def test_destroy_mid_call_tells_the_server_and_stops(page, stub, wait_until):
     page.page.clock.install()  # time flows as usual until the test jumps it forward
-    pg = open_controller(page, stub, transport="simulated", transcriptScript=TRANSCRIPT,
-                         simulatedLineGapMs=300)
+    pg = open_controller(page, stub, bundleUrl="/fake/avatar-call-fake.js")
     pg.get_by_role("button", name="Start call").click()
-    wait_state(pg, "live")
-    pg.evaluate("window.shownLines = document.querySelector('#root .sc-transcript')")  # outlives the card
+    go_live(pg, TRANSCRIPT)
     pg.evaluate("window.call.destroy()")
     assert pg.evaluate("document.getElementById('root').innerHTML") == ""
-    leave = wait_until(lambda: [s for s in stub.state.simulate if s["action"] == "leave"], message="leave")
-    shown = leave[0]["transcript"]
-    assert shown and shown == TRANSCRIPT[: len(shown)]  # what was on screen when it closed
-    wait_until(lambda: any(e["event"] == "ended" for e in stub.state.events), message="ended event")
-    lines_shown = pg.evaluate("window.shownLines.childElementCount")
+    ended = wait_until(lambda: [e for e in stub.state.events if e["event"] == "ended"], message="ended")
+    assert ended[0]["transcript"] == TRANSCRIPT  # what was on screen when it closed
+    assert [e["op"] for e in pg.evaluate("window.fakeBundleLog")] == ["mount", "unmount"]
     requests_made = len(page.requests)
-    # Fire every timer due in the next 5 s at once: a script line (300 ms apart), a tick (250 ms)
-    # or a status poll (500 ms) that destroy() left running would act now.
+    # Fire every timer due in the next 5 s at once: a tick (250 ms) or a status poll (500 ms)
+    # that destroy() left running would act now.
     pg.clock.run_for(5_000)
     assert pg.evaluate("document.getElementById('root').innerHTML") == ""
-    assert pg.evaluate("window.shownLines.childElementCount") == lines_shown
     assert page.requests[requests_made:] == []
-    assert len(stub.state.simulate) == 2
+    assert [e["event"] for e in stub.state.events] == ["connected", "first_frame", "ended"]
 
 
 def test_sdk_errors_are_reworded_in_plain_words(page, stub):
@@ -337,6 +347,13 @@ def test_sdk_errors_are_reworded_in_plain_words(page, stub):
         "could not establish signal connection: signal connection timed out while waiting":
             "Could not reach the video server (signal connection timed out while waiting).",
         "Failed to connect: 500 {}": "The Studio server refused the call (HTTP 500).",
+        "could not establish signal connection: invalid authorization token: go-jose/go-jose/jwt: "
+        "validation failed, token is expired (exp)":
+            "These call credentials have expired or were already used. Start a new call.",
+        "could not establish signal connection: invalid authorization token: this one-time token "
+        "has already been used": "These call credentials have expired or were already used. Start a new call.",
+        "could not establish signal connection: requested room does not exist":
+            "This call has already ended, or nobody joined it in time. Start a new call.",
         "Something odd": "Something odd",
     }
     got = pg.evaluate("xs => xs.map(x => StudioCallController.plainError(x))", list(samples))

@@ -3,8 +3,9 @@
 // It renders the SDK's <AvatarCall credentials=…> (pre-fetched credentials, so the SDK's
 // page-lifetime credential cache is never used) with <AvatarVideo/>, <UserVideo/> and a small
 // <Bridge/> child that reports state, first frame, transcript and client events to the host and
-// runs the host's end/mic/camera commands. The host (components/static/call-controller.js) draws
-// everything else.
+// runs the host's commands: end, mic, camera, and sendData (a JSON message on the room's data
+// channel, e.g. typed words for the simulator's character). The host
+// (components/static/call-controller.js) draws everything else.
 import { useEffect, useRef } from 'react';
 import { createRoot } from 'react-dom/client';
 import { useRoomContext } from '@livekit/components-react';
@@ -62,13 +63,14 @@ function Bridge({ hub }) {
   const session = useAvatarSession();
   const status = useAvatarStatus();
   const media = useLocalMedia();
-  const transcript = useTranscript();
+  // Interim too: a turn shows while it is spoken, not only once the next turn of that role begins.
+  const transcript = useTranscript({ interim: true });
   const room = useRoomContext();
   const firstFrameSent = useRef(false);
 
   // Latest values for the imperative commands coming from the handle.
   const latest = useRef(null);
-  latest.current = { session, media };
+  latest.current = { session, media, room };
 
   useEffect(() => {
     hub.emit('onState', {
@@ -106,6 +108,7 @@ function Bridge({ hub }) {
       end: () => latest.current.session.end(),
       setMic: (on) => setDevice(latest.current.media, 'Mic', on),
       setCamera: (on) => setDevice(latest.current.media, 'Camera', on),
+      sendData: ({ message, options }) => publishJson(latest.current.room, message, options),
     };
     hub.flushPending();
     return () => {
@@ -123,6 +126,18 @@ function setDevice(media, kind, on) {
   if (on && failed) return media[`retry${kind}`]();
   if (Boolean(on) !== enabled) media[`toggle${kind}`]();
   return undefined;
+}
+
+// LiveKit's own publishData, reliable; options: {topic?, destinationIdentities?}.
+function publishJson(room, message, options) {
+  if (!room || !room.localParticipant) throw new Error('The call is not connected.');
+  const payload = new TextEncoder().encode(JSON.stringify(message));
+  const opts = options || {};
+  return room.localParticipant.publishData(payload, {
+    reliable: true,
+    topic: opts.topic,
+    destinationIdentities: opts.destinationIdentities,
+  });
 }
 
 // Glue between the React tree and the host callbacks: idempotent end, one error, pending commands.
@@ -217,6 +232,10 @@ function mount(element, options) {
     },
     setCamera(on) {
       if (!unmounted) hub.run('setCamera', Boolean(on));
+    },
+    sendData(message, options) {
+      if (unmounted) return Promise.reject(new Error('The call has ended.'));
+      return Promise.resolve().then(() => hub.run('sendData', { message, options }));
     },
     unmount() {
       if (unmounted) return;
