@@ -42,6 +42,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--avatar-delay", type=float, help="avatar/voice processing seconds (default 2)")
     p.add_argument("--credits", type=int, help="starting credit balance (default 10000)")
     p.add_argument(
+        "--clip-queue-delay", type=float,
+        help="seconds an avatar video task is PENDING once it has a slot (default 2)",
+    )
+    p.add_argument(
+        "--clip-render-base", type=float,
+        help="seconds every avatar video task is RUNNING, before its length counts (default 10)",
+    )
+    p.add_argument(
+        "--clip-render-per-second", type=float,
+        help="extra RUNNING seconds per second of clip (default 2)",
+    )
+    p.add_argument(
+        "--clip-concurrency", type=int,
+        help="avatar video tasks running at once before new ones are THROTTLED (default 2)",
+    )
+    p.add_argument(
         "--livekit-url",
         help="url returned by consume (default: this server's own rooms, ws://HOST:PORT/livekit)",
     )
@@ -74,6 +90,10 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         "no_participant_timeout": args.no_participant_timeout,
         "avatar_delay": args.avatar_delay,
         "credit_balance": args.credits,
+        "clip_queue_delay": args.clip_queue_delay,
+        "clip_render_base": args.clip_render_base,
+        "clip_render_per_second": args.clip_render_per_second,
+        "clip_concurrency": args.clip_concurrency,
         "livekit_url": args.livekit_url,
         "ice_servers": args.ice_servers,
         "room_any_address": args.room_any_address or None,

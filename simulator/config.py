@@ -57,8 +57,33 @@ class SimConfig:
     upload_ttl: float = 24 * 3600.0
     min_upload_bytes: int = 512
     max_upload_bytes: int = 200 * 1024 * 1024
+    # Avatar videos (clips, POST /v1/avatar_videos). Runway publishes no timings or price
+    # for them: every value below is a guess. A task is PENDING for clip_queue_delay once
+    # it has a slot (THROTTLED before, while clip_concurrency tasks hold one), then RUNNING
+    # for clip_render_base + clip_render_per_second x the clip's seconds.
+    clip_queue_delay: float = 2.0
+    clip_render_base: float = 10.0
+    clip_render_per_second: float = 2.0
+    clip_concurrency: int | None = 2
+    clip_credits_per_second: float = 0.5  # charged at create, rounded up, at least 1
+    clip_output_ttl: float = 24 * 3600.0  # output URLs expire ("within 24-48 hours")
+    clip_max_audio_seconds: float = 300.0  # longest audio accepted as speech
+    clip_max_audio_bytes: int = 16 * 1024 * 1024  # largest audio fetched from a loopback URL
+    clip_width: int = 544  # the processed image's size
+    clip_height: int = 352
+    clip_fps: int = 25
     # Realism knobs.
     first_poll_queued: bool = True  # first GET of every session shows queued: true
+    # Session tools (actions). Runway documents client events only for avatars with a preset
+    # voice; with this on, a custom-voice avatar's client events are refused (never sent).
+    client_events_need_preset_voice: bool = True
+    rpc_payload_wrapped: bool = True  # RPC payload {"args": {...}}; False: the bare args object
+    rpc_ack_timeout: float = 7.0  # no RpcAck within this many seconds -> 1501
+    rpc_missing_backend_waits: bool = True  # no backend: time out as LiveKit; False: 1401 at once
+    client_event_echo: bool = True  # follow each client event with its {"status": "event_sent"}
+    tool_failure_speech: bool = True  # the character says a tool failed; False: it stays silent
+    tool_keyword_matching: bool = True  # typed user turns trigger tools by their keywords
+    connect_backend_not_live_status: int = 409  # connect_backend before READY or after the end
     extra: dict[str, Any] = field(default_factory=dict)  # reserved, kept in snapshots
 
     @classmethod
@@ -95,9 +120,22 @@ _FLOAT_FIELDS = {
     "avatar_delay",
     "billing_interval",
     "upload_ttl",
+    "rpc_ack_timeout",
+    "clip_queue_delay",
+    "clip_render_base",
+    "clip_render_per_second",
+    "clip_credits_per_second",
+    "clip_output_ttl",
+    "clip_max_audio_seconds",
 }
-_OPTIONAL_INT_FIELDS = {"concurrency", "daily_limit"}
+_OPTIONAL_INT_FIELDS = {"concurrency", "daily_limit", "clip_concurrency"}
 _OPTIONAL_STR_FIELDS = {"livekit_url", "state_file", "api_key"}
+_BOUNDED_INT_FIELDS = {  # name -> (lowest, highest)
+    "clip_width": (16, 1920),
+    "clip_height": (16, 1920),
+    "clip_fps": (1, 60),
+    "clip_max_audio_bytes": (1, 1 << 31),
+}
 
 
 def _coerce(name: str, value: Any, current: Any) -> Any:
@@ -110,6 +148,11 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be a non-negative integer or null")
+        return value
+    if name in _BOUNDED_INT_FIELDS:
+        low, high = _BOUNDED_INT_FIELDS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer from {low} to {high}")
         return value
     if name in _OPTIONAL_STR_FIELDS:
         if value is not None and not isinstance(value, str):

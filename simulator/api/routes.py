@@ -72,6 +72,14 @@ async def consume_session(request: Request) -> Response:
     return json_response(sim(request).consume(session_id, bearer, room_url(request)))
 
 
+@route("/v1/realtime_sessions/{id}/connect_backend", "POST")
+async def connect_backend(request: Request) -> Response:
+    """Credentials for a hidden backend participant that answers backend_rpc tools."""
+    session_id = path_id(request)
+    await json_body(request)  # no body, or any JSON (node-rpc sends none, others {})
+    return json_response(sim(request).connect_backend(session_id, room_url(request)))
+
+
 def room_url(request: Request) -> str:
     """Where this very server serves the rooms, as the caller reached it (ws://, wss://)."""
     scheme, _, rest = base_url(request).partition("://")

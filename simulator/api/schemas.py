@@ -274,6 +274,41 @@ UPLOAD_CREATE = Obj(
     }
 )
 
+CLIP_TEXT_MAX = 5000  # characters of a script (Runway's spec: 1-5000)
+
+AVATAR_VIDEO_VOICE = Union(
+    "type",
+    {
+        "preset": Obj(
+            {"type": F(Literal("preset"), True), "presetId": F(Enum(tuple(VOICE_PRESETS)), True)}
+        ),
+        "custom": Obj({"type": F(Literal("custom"), True), "id": F(Uuid(), True)}),
+    },
+)
+
+AVATAR_VIDEO_CREATE = Obj(
+    {
+        "model": F(Literal(MODEL), True),
+        "avatar": F(session_avatar(PRESET_AVATARS), True),
+        "speech": F(
+            Union(
+                "type",
+                {
+                    "text": Obj(
+                        {
+                            "type": F(Literal("text"), True),
+                            "text": F(Str(min=1, max=CLIP_TEXT_MAX), True),
+                            "voice": F(AVATAR_VIDEO_VOICE),
+                        }
+                    ),
+                    "audio": Obj({"type": F(Literal("audio"), True), "audio": F(AUDIO_URI, True)}),
+                },
+            ),
+            True,
+        ),
+    }
+)
+
 ORG_USAGE = Obj(
     {
         "startDate": F(QueryDateTime(date_only=True)),

@@ -4,14 +4,18 @@ state. JSON in and out, no auth, not counted in the request counts."""
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..engine.clip_tasks import DEFAULT_FAILURE, DEFAULT_FAILURE_CODE
 from ..errors import ApiError
 from ..http import Endpoint, json_body, json_response, optional_body, path_id, sim
 from ..validation import Any_, Arr, Bool, Enum, F, Nullable, Num, Obj, Str
 from .faults import FaultBook
+from .presets import PRESET_ROUTES
 
 CONTROL_PREFIX = "/_simulator/"
 FAILURE_CODE = Str(min=1, max=200)
@@ -58,11 +62,33 @@ FAULT = Obj(
         "body": F(Any_(), default=None),
     }
 )
+TASK_FAIL = Obj(
+    {
+        "failureCode": F(FAILURE_CODE, default=DEFAULT_FAILURE_CODE),
+        "failure": F(FAILURE_TEXT, default=DEFAULT_FAILURE),
+    }
+)
+TASK_FAILURES = Obj(
+    {
+        "failureCode": F(FAILURE_CODE, default=DEFAULT_FAILURE_CODE),
+        "failure": F(FAILURE_TEXT, default=DEFAULT_FAILURE),
+        "count": F(FAILURE_COUNT, default=1),
+    }
+)
 ADVANCE = Obj({"seconds": F(Num(min=0), True)})
 TOKEN = Obj(
     {
         "identity": F(Str(min=1, max=200)),
         "ttl": F(Num(min=-86_400, max=86_400), default=3600.0),  # negative: already expired
+    }
+)
+
+
+TOOL_CALL = Obj(
+    {
+        "name": F(Str(min=1, max=64), True),
+        "args": F(Any_(), default=dict),  # free-form: Runway's model may send anything
+        "wait": F(Bool(), default=False),  # answer with the finished call's record
     }
 )
 
@@ -85,6 +111,24 @@ async def room_token(request: Request) -> Response:
     return json_response(
         sim(request).room_token(path_id(request), body.get("identity"), float(body["ttl"]))
     )
+
+
+async def tool_call(request: Request) -> Response:
+    """Make the character call one of its session tools now, with these arguments."""
+    body = await optional_body(request, TOOL_CALL)
+    if not isinstance(body["args"], dict):
+        raise ApiError(400, "args must be a JSON object")
+    session_id = path_id(request)
+    pending = sim(request).call_tool(session_id, body["name"], body["args"])
+    if not body["wait"]:
+        return json_response({"sessionId": session_id, "tool": body["name"], "status": "started"})
+    try:
+        record = await asyncio.wrap_future(pending)
+    except KeyError:
+        raise ApiError(400, f"No tool named {body['name']!r}") from None
+    except Exception as exc:  # noqa: BLE001 - the room ended, or the character was busy
+        raise ApiError(409, f"The tool call did not finish: {exc or type(exc).__name__}") from None
+    return json_response({"sessionId": session_id, "status": "done", "call": record})
 
 
 async def fail(request: Request) -> Response:
@@ -114,6 +158,21 @@ async def voice_failures(request: Request) -> Response:
     return json_response(
         {"pending": sim(request).add_voice_failures(body["failureReason"], body["count"])}
     )
+
+
+async def fail_task(request: Request) -> Response:
+    """Fail an avatar video task now, with Runway-style failure fields."""
+    body = await optional_body(request, TASK_FAIL)
+    return json_response(
+        sim(request).fail_task(path_id(request), body["failureCode"], body["failure"])
+    )
+
+
+async def task_failures(request: Request) -> Response:
+    """The next ``count`` avatar video tasks fail when they finish running."""
+    body = await optional_body(request, TASK_FAILURES)
+    pending = sim(request).add_task_failures(body["failureCode"], body["failure"], body["count"])
+    return json_response({"pending": pending})
 
 
 async def add_fault(request: Request) -> Response:
@@ -189,9 +248,12 @@ CONTROL_ROUTES = [
     control_route("sessions/{id}/leave", leave, "POST"),
     control_route("sessions/{id}/fail", fail, "POST"),
     control_route("sessions/{id}/token", room_token, "POST"),
+    control_route("sessions/{id}/tool_call", tool_call, "POST"),
     control_route("provisioning-failures", provisioning_failures, "POST"),
     control_route("avatar-failures", avatar_failures, "POST"),
     control_route("voice-failures", voice_failures, "POST"),
+    control_route("tasks/{id}/fail", fail_task, "POST"),
+    control_route("task-failures", task_failures, "POST"),
     control_route("faults", add_fault, "POST"),
     control_route("faults", list_faults, "GET"),
     control_route("faults", clear_faults, "DELETE"),
@@ -200,4 +262,5 @@ CONTROL_ROUTES = [
     control_route("state", state, "GET"),
     control_route("config", get_config, "GET"),
     control_route("config", set_config, "POST"),
+    *PRESET_ROUTES,  # voice samples and portraits of the presets
 ]

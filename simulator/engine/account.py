@@ -11,6 +11,7 @@ from ..catalog import MODEL, RUNWAY_URI_SCHEME
 from ..errors import ApiError, not_found
 from ..validation import invalid_field
 from . import render
+from .clip_tasks import looks_like_audio
 from .core import SimulatorCore, new_id
 from .records import Upload
 from .times import DAY_SECONDS, MAX_USAGE_RANGE, day_range, iso, utc_day, utc_midnight
@@ -46,19 +47,23 @@ class AccountOps(SimulatorCore):
                 raise invalid_field(
                     "body", "beforeDate", "beforeDate must be 1 to 90 days after startDate"
                 )
-            per_day: dict[str, int] = {}
+            per_day: dict[str, dict[str, int]] = {}  # day -> model -> credits
             for charge in self.charges:
                 if start <= charge.at < before:
-                    day = utc_day(charge.at)
-                    per_day[day] = per_day.get(day, 0) + charge.amount
+                    models = per_day.setdefault(utc_day(charge.at), {})
+                    models[charge.model] = models.get(charge.model, 0) + charge.amount
             results = [
                 {
                     "date": d,
-                    "usedCredits": [{"amount": per_day[d], "model": MODEL}] if d in per_day else [],
+                    "usedCredits": [
+                        {"amount": amount, "model": model}
+                        for model, amount in sorted(per_day.get(d, {}).items())
+                    ],
                 }
                 for d in day_range(start, before)
             ]
-            return {"models": [MODEL] if per_day else [], "results": results}
+            used = sorted({model for models in per_day.values() for model in models})
+            return {"models": used, "results": results}
 
     # ------------------------------------------------------------------ uploads
 
@@ -120,4 +125,6 @@ class AccountOps(SimulatorCore):
             upload.size = len(data)
             upload.content_type = content_type
             upload.image = self._image_ref_from_bytes(data)
+            if looks_like_audio(upload.filename, content_type):  # speech for avatar videos
+                upload.audio_file = self._store_file(content_type or "audio/*", data)
             self._dirty = True

@@ -33,6 +33,7 @@ from .records import (
     PROCESSING,
     READY,
     RUNNING,
+    TASK_TERMINAL,
     TERMINAL,
     Avatar,
     Charge,
@@ -40,6 +41,7 @@ from .records import (
     FileBlob,
     ImageRef,
     Session,
+    Task,
     Upload,
     Voice,
     from_plain,
@@ -87,6 +89,10 @@ class SimulatorCore:
         self.provisioning_failures: deque[tuple[str, str]] = deque()
         self.avatar_failures: deque[str] = deque()
         self.voice_failures: deque[str] = deque()
+        self.tasks: dict[str, Task] = {}  # avatar video tasks (clips.py)
+        self._live_tasks: dict[str, Task] = {}  # non-terminal tasks, in creation order
+        self.task_failures: deque[tuple[str, str]] = deque()
+        self._clear_clip_outputs()
         self._evaluated_at: float | None = None
         self._dirty = False
 
@@ -139,7 +145,20 @@ class SimulatorCore:
             due = record.processing_until if record.status == PROCESSING else None
             if due is not None and due <= now and (best is None or due < best[0]):
                 best = (due, lambda at, r=record: self._finish_processing(r, at))
+        task_event = self._next_task_event(now)
+        if task_event is not None and (best is None or task_event[0] < best[0]):
+            best = task_event
         return best
+
+    # Avatar video tasks take part in the same time-ordered engine; clips.py fills these in.
+    def _next_task_event(self, now: float) -> tuple[float, Callable[[float], None]] | None:
+        return None
+
+    def _promote_tasks(self, at: float) -> None:
+        return None
+
+    def _clear_clip_outputs(self) -> None:
+        return None
 
     def _session_due(self, s: Session) -> float | None:
         if s.status == NOT_READY:
@@ -172,7 +191,8 @@ class SimulatorCore:
             self._complete(s, at, None)
 
     def _promote(self, at: float) -> None:
-        """Give free concurrency slots to queued sessions, oldest first."""
+        """Give free concurrency slots to queued sessions, oldest first (and to tasks)."""
+        self._promote_tasks(at)
         limit = self._config.concurrency
         queued = [s for s in self._live.values() if s.queued]
         if not queued:
@@ -357,6 +377,8 @@ class SimulatorCore:
                 "pendingProvisioningFailures": len(self.provisioning_failures),
                 "pendingAvatarFailures": len(self.avatar_failures),
                 "pendingVoiceFailures": len(self.voice_failures),
+                "tasks": [camel(to_plain(t)) for t in self.tasks.values()],
+                "pendingTaskFailures": len(self.task_failures),
                 "requests": dict(self.requests),
             }
 
@@ -384,6 +406,8 @@ class SimulatorCore:
             "provisioning_failures": [list(x) for x in self.provisioning_failures],
             "avatar_failures": list(self.avatar_failures),
             "voice_failures": list(self.voice_failures),
+            "tasks": [to_plain(t) for t in self.tasks.values()],
+            "task_failures": [list(x) for x in self.task_failures],
             "evaluated_at": self._evaluated_at,
         }
 
@@ -404,6 +428,9 @@ class SimulatorCore:
         self.provisioning_failures = deque(tuple(x) for x in data.get("provisioning_failures", []))
         self.avatar_failures = deque(data.get("avatar_failures", []))
         self.voice_failures = deque(data.get("voice_failures", []))
+        self.tasks = {d["id"]: from_plain(Task, d) for d in data.get("tasks", [])}
+        self._live_tasks = {k: t for k, t in self.tasks.items() if t.status not in TASK_TERMINAL}
+        self.task_failures = deque(tuple(x) for x in data.get("task_failures", []))
         self._evaluated_at = data.get("evaluated_at")
 
 

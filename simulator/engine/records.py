@@ -17,6 +17,10 @@ TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
 # Avatar / voice statuses
 PROCESSING = "PROCESSING"
 
+# Task statuses (avatar videos); RUNNING, FAILED and CANCELLED are shared with sessions
+PENDING, THROTTLED, SUCCEEDED = "PENDING", "THROTTLED", "SUCCEEDED"
+TASK_TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
+
 # What reference-image analysis found (ImageRef.outcome)
 IMAGE_OK = "ok"
 IMAGE_NO_FACE = "no_face"
@@ -51,6 +55,8 @@ class Session:
     credits_charged: int = 0
     transcript: list[dict[str, Any]] = field(default_factory=list)
     conversation_deleted: bool = False
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # what the character called
+    backend_connects: int = 0  # connect_backend calls answered
 
     @property
     def queued(self) -> bool:
@@ -134,6 +140,38 @@ class Upload:
     size: int | None = None
     content_type: str | None = None
     image: ImageRef | None = None  # analysis of the uploaded bytes, if any
+    audio_file: str | None = None  # FileBlob id of the bytes, kept for audio uploads only
+
+
+@dataclass
+class Task:
+    """An avatar video task: the clip is measured at create (its speech is prepared
+    then), so its length and cost are known from the start."""
+
+    id: str
+    created_at: float
+    avatar: dict[str, Any]  # as in the request
+    speech_type: str  # "text" | "audio"
+    text: str | None  # the script (text speech)
+    voice: str | None  # the voice the script is said with (preset id or custom voice id)
+    audio_file: str | None  # FileBlob id of the audio (audio speech)
+    seconds: float  # the clip's length
+    credits: int  # charged at create, refunded when cancelled before running or failed
+    status: str = PENDING  # THROTTLED while over the tier's concurrency
+    slot_at: float | None = None  # when it got a concurrency slot (PENDING from then)
+    started_at: float | None = None  # RUNNING since
+    ended_at: float | None = None
+    charged: int = 0  # what remains charged (cost.credits once terminal)
+    failure: str | None = None
+    failure_code: str | None = None
+    pending_failure: list[str] | None = None  # [failureCode, failure] applied at the end
+    name: str = ""  # the character shown (a generated portrait is drawn from it)
+    image_file: str | None = None  # FileBlob id of its processed image, if it has one
+    usage_model: str = MODEL
+
+    @property
+    def holds_slot(self) -> bool:
+        return self.status in (PENDING, RUNNING)
 
 
 @dataclass

@@ -7,15 +7,17 @@ plus one mixin per resource.
 * avatars.py  - avatars, avatar usage, conversations
 * library.py  - documents and voices
 * account.py  - organization and uploads
+* clips.py    - avatar videos: tasks, their lifecycle, their rendered MP4s
 """
 
 from __future__ import annotations
 
 from .account import AccountOps
 from .avatars import AvatarOps
+from .clips import ClipOps
 from .library import LibraryOps
 from .sessions import SessionOps
 
 
-class Simulator(SessionOps, AvatarOps, LibraryOps, AccountOps):
+class Simulator(SessionOps, AvatarOps, LibraryOps, AccountOps, ClipOps):
     """Owns every record; handlers call its methods, which return wire-shaped dicts."""

@@ -1,6 +1,8 @@
 """The simulated character: a room participant (identity ``worker:...``, kind AGENT) that
 publishes a Camera and a Microphone track, says its start script, then answers each user
-turn (typed or spoken) and streams Runway-style transcripts over the data channel."""
+turn (typed or spoken) and streams Runway-style transcripts over the data channel. A typed
+turn that asks for one of its session tools makes it use the tool (actions.py) and say
+what came of it."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 from livekit.protocol import models
 
 from . import data
+from .actions import ToolUse, ToolUser
 from .brain import Brain
 from .face import face_frames
 from .media import MediaClock, Utterance, loudness_levels, split_deltas
@@ -23,6 +26,12 @@ from .voice import Speaker
 log = logging.getLogger("simulator.room")
 
 SendData = Callable[[models.DataPacket], None]
+Present = Callable[[str], bool]
+ToolCallDone = Callable[[dict[str, Any]], None]
+
+
+def _nobody(identity: str) -> bool:
+    return False
 
 
 class Character:
@@ -32,6 +41,8 @@ class Character:
         settings: RoomSettings,
         send: SendData,
         on_speaking: Callable[[bool], None],
+        present: Present = _nobody,
+        on_tool_call: ToolCallDone | None = None,
     ) -> None:
         self.spec = spec
         self.settings = settings
@@ -64,6 +75,8 @@ class Character:
         self._inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=32)
         self._task: asyncio.Task[None] | None = None
         self._greeted = False
+        self._on_tool_call = on_tool_call
+        self.actions = ToolUser(spec.tools, spec.tool_settings, send, present)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -90,6 +103,7 @@ class Character:
             )
 
     async def stop(self) -> None:
+        self.actions.rpc.cancel_all()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -118,6 +132,17 @@ class Character:
     def heard_speech(self, seconds: float) -> None:
         self._offer(("speech", seconds))
 
+    def request_tool(self, name: str, args: dict[str, Any], source: str) -> asyncio.Future[Any]:
+        """Use ``name`` with ``args`` at the next turn; the future gets the call's record.
+
+        Raises KeyError for a tool the session does not declare.
+        """
+        if name not in self.actions.tools:
+            raise KeyError(name)
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(("tool", (name, args, source, done)))  # QueueFull: busy
+        return done
+
     def _offer(self, item: tuple[str, Any]) -> None:
         try:
             self._inbox.put_nowait(item)
@@ -133,10 +158,38 @@ class Character:
                 await self.say(self.brain.greeting())
             elif kind == "text":
                 self._user_turn(value)
-                await self.say(self.brain.reply_to_text(value))
+                wanted = self.actions.match(value)
+                if wanted is None:
+                    await self.say(self.brain.reply_to_text(value))
+                else:
+                    await self.use_tool(*wanted, source="user_text")
+            elif kind == "tool":
+                name, args, source, done = value
+                await self.use_tool(name, args, source, done)
             elif kind == "speech":
                 self._user_turn(f"[Speech heard for {value:.1f} s]")
                 await self.say(self.brain.reply_to_speech(value))
+
+    async def use_tool(
+        self,
+        name: str,
+        args: dict[str, Any],
+        source: str,
+        done: asyncio.Future[Any] | None = None,
+    ) -> ToolUse:
+        """Call the tool, keep the call in the transcript, report it, then say the outcome."""
+        use = await self.actions.use(name, args, source)
+        self.transcript.append(use.transcript_entry())
+        if self._on_tool_call is not None:
+            try:
+                self._on_tool_call(use.record)
+            except Exception:  # a failing report must not silence the character
+                log.exception("reporting a tool call failed")
+        if done is not None and not done.done():
+            done.set_result(use.record)
+        if use.speech:
+            await self.say(use.speech)
+        return use
 
     def _user_turn(self, text: str) -> None:
         turn = self._turns["user"]

@@ -157,8 +157,9 @@ class Client:
             self.channels[label] = channel
             channel.on("open", lambda label=label: self._channel_open(label))
         pc.on("connectionstatechange", self._state_changed)
-        for track in self.room.character_tracks():
-            self._subscribe(track)
+        if self.participant.can_subscribe and self.room.character.clock is not None:
+            for track in self.room.character_tracks():
+                self._subscribe(track)
         await self.negotiate()
 
     def _subscribe(self, track: TrackState) -> None:

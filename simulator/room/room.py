@@ -1,6 +1,8 @@
 """One room = one realtime session: its clients, the simulated character, data routing
 between them, and the lifecycle (first join -> hooks.on_join; END_CALL, last client
-gone, maxDuration or close -> end, then hooks.on_end)."""
+gone, maxDuration or close -> end, then hooks.on_end). Hidden participants (the backend
+that answers the character's RPC tool calls) neither start nor keep a call going, and the
+other participants never hear of them."""
 
 from __future__ import annotations
 
@@ -98,16 +100,44 @@ class Room:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    @property
+    def users(self) -> list[Client]:
+        """The clients that make a call: every one but hidden participants."""
+        return [c for c in self.clients.values() if not c.participant.hidden]
+
+    def present(self, identity: str) -> bool:
+        return any(c.identity == identity for c in self.clients.values())
+
     # ---------------------------------------------------------------- joining
+
+    def wake(self) -> Character:
+        """Make the character a participant (a hidden backend may join before any user)."""
+        if self.character is None:
+            self.loop = asyncio.get_running_loop()
+            self.character = Character(
+                self.spec.character, self.settings, self._from_character, self._speaking,
+                present=self.present, on_tool_call=self._tool_called,
+            )  # fmt: skip
+            if self.joined_at is None:
+                self.spawn(self._await_join(), "room-join-deadline")
+        return self.character
+
+    async def _await_join(self) -> None:
+        """A room only hidden participants joined ends at its join deadline (the session
+        failed for want of a user): nobody would ever send them away otherwise."""
+        while self.joined_at is None and not self.ended:
+            deadline = self.spec.join_deadline  # consume may move it: read it again each time
+            if deadline is None:
+                return
+            if time.time() >= deadline:
+                await self.end(CLOSED, notify=False)
+                return
+            await asyncio.sleep(min(1.0, deadline - time.time()))
 
     async def first_join(self) -> None:
         """Run hooks.on_join (may raise RoomRefused) and wake the character."""
-        self.loop = asyncio.get_running_loop()
         self.joined_at = time.monotonic()
-        self.character = Character(
-            self.spec.character, self.settings, self._from_character, self._speaking
-        )
-        self.character.start()
+        self.wake().start()
         await call_hook(self.hooks.on_join(self.spec.session_id))
         await self.character.prepare()
         self.spawn(self._expire(), "room-max-duration")
@@ -148,7 +178,7 @@ class Room:
             track.stop()
 
     def on_client_ready(self, client: Client) -> None:
-        if self.character is not None and not self.ended:
+        if self.character is not None and not self.ended and not client.participant.hidden:
             self.character.greet()
 
     # ---------------------------------------------------------------- leaving and ending
@@ -160,10 +190,13 @@ class Room:
             gone = self.clients.pop(client.sid, None) is not None
         if not gone:
             return
-        info = client.participant.info(models.ParticipantInfo.State.DISCONNECTED)
-        for other in list(self.clients.values()):
-            await other.send(protocol.update([info]))
-        if not self.clients and not self.ended and not self.admitting:
+        if self.character is not None:
+            self.character.actions.rpc.recipient_left(client.identity)
+        if not client.participant.hidden:
+            info = client.participant.info(models.ParticipantInfo.State.DISCONNECTED)
+            for other in list(self.clients.values()):
+                await other.send(protocol.update([info]))
+        if self.joined_at is not None and not self.users and not self.ended and not self.admitting:
             if self.settings.departure_timeout > 0:
                 self.spawn(self._depart(), "room-departure")
             else:
@@ -171,7 +204,7 @@ class Room:
 
     async def _depart(self) -> None:
         await asyncio.sleep(self.settings.departure_timeout)
-        if not self.clients and not self.admitting:
+        if not self.users and not self.admitting:
             await self.end(LEFT)
 
     async def _expire(self) -> None:
@@ -237,10 +270,14 @@ class Room:
             for answer in data.rpc_refusal(packet.rpc_request):
                 answer.destination_identities.append(client.identity)
                 self._from_character(answer)
+        elif which in ("rpc_ack", "rpc_response") and self._for_character(packet):
+            self.character.actions.rpc.on_packet(packet)  # an answer to the character's call
+            return
         self._forward(packet, exclude=client)
 
     def _for_character(self, packet: models.DataPacket) -> bool:
-        assert self.character is not None
+        if self.character is None:
+            return False
         return self.character.participant.identity in packet.destination_identities
 
     def _to_character(self, client: Client, packet: models.DataPacket) -> None:
@@ -273,6 +310,24 @@ class Room:
             packet.user.participant_identity = me.identity
             packet.user.participant_sid = me.sid
         self._forward(packet, exclude=None)
+
+    # ---------------------------------------------------------------- tools
+
+    async def call_tool(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Make the character use a tool now (the control plane); the call's record.
+
+        Raises LookupError when nobody is in the call, KeyError for an undeclared tool.
+        """
+        if self.character is None or self.joined_at is None or self.ended:
+            raise LookupError("the call has not started")
+        return await self.character.request_tool(name, args, "control")
+
+    def _tool_called(self, record: dict[str, Any]) -> None:
+        report = getattr(self.hooks, "on_tool_call", None)
+        if report is not None:
+            result = report(self.spec.session_id, record)
+            if asyncio.iscoroutine(result):
+                self.spawn(result, "room-tool-report")
 
     def _speaking(self, active: bool) -> None:
         if self.character is None or self.ended:

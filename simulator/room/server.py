@@ -5,6 +5,7 @@ livekit-client fall back to ``/rtc``, the v0 dual-peer-connection protocol)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 import time
@@ -87,21 +88,50 @@ class RoomServer:
     # ---------------------------------------------------------------- simulator API
 
     def mint_token(
-        self, room: str, identity: str, ttl: float = 3600.0, *, name: str = "", metadata: str = ""
+        self,
+        room: str,
+        identity: str,
+        ttl: float = 3600.0,
+        *,
+        name: str = "",
+        metadata: str = "",
+        hidden: bool = False,
+        can_publish: bool = True,
+        can_subscribe: bool = True,
     ) -> str:
         return mint_token(
             self.settings.api_key, self.settings.api_secret,
             room=room, identity=identity, ttl=ttl, name=name, metadata=metadata,
+            hidden=hidden, can_publish=can_publish, can_subscribe=can_subscribe,
         )  # fmt: skip
 
     def open_room(self, spec: RoomSpec) -> None:
-        """Make ``spec.name`` joinable (replaces an unjoined room of that name)."""
+        """Make ``spec.name`` joinable (replaces an unjoined room of that name; a room that
+        only hidden participants joined so far is kept, with the new spec's deadline)."""
         with self._lock:
             self._purge()
             current = self._rooms.get(spec.name)
             if current is not None and (current.joined_at is not None or current.admitting):
                 raise ValueError(f"room {spec.name} is already live")
+            if current is not None and current.clients and not current.ended:
+                current.spec = spec
+                return
             self._rooms[spec.name] = Room(spec, self.settings, self.hooks, self._forget)
+
+    def has_room(self, name: str) -> bool:
+        with self._lock:
+            room = self._rooms.get(name)
+            return room is not None and not room.ended
+
+    def call_tool(
+        self, name: str, tool: str, args: dict[str, Any]
+    ) -> concurrent.futures.Future[dict[str, Any]]:
+        """Make the character of room ``name`` use ``tool`` now (thread-safe); the future
+        gets the call's record. Raises LookupError when the room has no call going."""
+        room = self.room(name)
+        if room is None or room.ended or room.loop is None or room.joined_at is None:
+            raise LookupError("the call has not started")
+        return asyncio.run_coroutine_threadsafe(room.call_tool(tool, args), room.loop)
 
     def close_room(self, name: str, reason: str = CLOSED) -> None:
         """End a room without calling on_end (the simulator ended the session itself)."""
@@ -159,6 +189,10 @@ class RoomServer:
             deadline = room.spec.join_deadline
             if room.joined_at is None and deadline is not None and now > deadline:
                 del self._rooms[name]
+                if room.loop is not None:  # hidden participants wait in it: send them away
+                    room.loop.call_soon_threadsafe(
+                        lambda room=room: room.spawn(room.end(CLOSED, notify=False), "room-purge")
+                    )
 
     def _check(self, token: str, *, claim: bool) -> tuple[Room, Grants]:
         """Verify the token against the rooms; with ``claim``, spend a one-time token."""
@@ -225,7 +259,9 @@ class RoomServer:
             return
         client: Client | None = None
         try:
-            if room.joined_at is None:
+            if grants.hidden:
+                room.wake()  # no call yet: a hidden participant starts nothing
+            elif room.joined_at is None:
                 try:
                     await room.first_join()
                 except Exception as exc:  # RoomRefused, or a failing hook: the join fails
@@ -255,9 +291,7 @@ class RoomServer:
         finally:
             if client is None:
                 room.admitting -= 1
-                if room.joined_at is not None and not (
-                    room.clients or room.admitting or room.ended
-                ):
+                if room.joined_at is not None and not (room.users or room.admitting or room.ended):
                     # joined, then vanished before it was accepted: nobody is left
                     await _settle(room.spawn(room.end(LEFT), "room-abandoned"))
             else:  # shielded: a cancelled handler must still release the client

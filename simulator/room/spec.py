@@ -21,6 +21,20 @@ CLOSED = "closed"  # RoomServer.close_room / shutdown: the simulator ended it it
 
 
 @dataclass(frozen=True)
+class ToolSettings:
+    """How the character uses its session tools; each guess about Runway is a switch."""
+
+    backend_identity: str = ""  # the hidden participant backend_rpc calls go to
+    client_events: bool = True  # False: client events are refused (custom voice)
+    wrap_payload: bool = True  # RPC payload {"args": {...}}; False: the bare args object
+    ack_timeout: float = 7.0  # no RpcAck within this -> 1501 CONNECTION_TIMEOUT
+    missing_backend_waits: bool = True  # no backend: the request times out; False: 1401 at once
+    event_echo: bool = True  # after a client event, the {"status": "event_sent"} echo
+    speak_failures: bool = True  # say that a tool failed; False: silence, as reported of Runway
+    match_turns: bool = True  # typed user turns trigger tools by their keywords
+
+
+@dataclass(frozen=True)
 class CharacterSpec:
     """The simulated character: who it is, how it looks and sounds, what it knows."""
 
@@ -32,6 +46,8 @@ class CharacterSpec:
     start_script: str | None = None  # said first; a short greeting when absent
     documents: tuple[str, ...] = ()  # knowledge documents (plain text)
     metadata: str = ""  # ParticipantInfo.metadata (JSON text)
+    tools: tuple[dict[str, Any], ...] = ()  # the session's tools, as validated at create
+    tool_settings: ToolSettings = field(default_factory=ToolSettings)
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,9 @@ class RoomHooks(Protocol):
     def on_join(self, session_id: str) -> Any: ...
 
     def on_end(self, session_id: str, ending: RoomEnding) -> Any: ...
+
+    # Optional: ``on_tool_call(session_id, call)`` receives each finished tool call (the
+    # record Character.use_tool builds); hooks without it are not told.
 
 
 class NoHooks:
