@@ -11,9 +11,11 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 
 from pages import call, characters, knowledge, sessions, shell, usage
+from pages import clips as clips_page
 from pages.context import PageContext
 from server.api import build_api
 from server.auth import Access
@@ -22,11 +24,13 @@ from studio.config import Settings, load_settings
 from studio.core import Studio
 
 log = logging.getLogger("studio")
+GZIP_MINIMUM_BYTES = 1024  # smaller answers gain too little to be worth compressing
 
 TABS = (  # label, id, the page module that draws it
     ("Characters", "characters", characters),
     ("Knowledge", "knowledge", knowledge),
     ("Call", "call", call),
+    ("Clips", "clips", clips_page),
     ("Sessions", "sessions", sessions),
     ("Usage", "usage", usage),
 )
@@ -36,7 +40,7 @@ def build_ui(ctx: PageContext) -> gr.Blocks:
     with gr.Blocks(title=shell.TITLE, analytics_enabled=False) as demo:
         shell.header(ctx)
         ctx.characters_changed, ctx.documents_changed = gr.State(0), gr.State(0)
-        with gr.Tabs() as tabs:
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab button shown, on phones too
             ctx.tabs = tabs
             for label, tab_id, page in TABS:
                 with gr.Tab(label, id=tab_id) as tab:
@@ -67,6 +71,9 @@ def build_app(settings: Settings | None = None, clock: Any = None) -> FastAPI:
     # server path as an input file and Gradio would copy it into its cache.
     demo.has_launched = True
     access.gradio_app = next(r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, gr.routes.App))
+    # The page itself, its config and JSON answers go out compressed (Gradio compresses only paths
+    # with a file extension). Event streams (text/event-stream) and media stay as they are.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
     return app
 
 

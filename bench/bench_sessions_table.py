@@ -325,7 +325,7 @@ def build_studio(rows: int) -> tuple[Studio, list[dict], list[str], Any]:
     upstream, stop = connect_upstream(settings)  # the embedded simulator, on its own clock
     studio = Studio(settings, upstream, clock=FakeClock(now))
     items = conversations(now)
-    studio.history.conversations.gateway = Upstream(items)
+    studio.history.conversations.fetch_list = lambda: Upstream(items).list_conversations(100)
     return studio, items, open_ids, stop
 
 

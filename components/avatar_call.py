@@ -17,10 +17,18 @@ from typing import Any
 
 import gradio as gr
 
+from components.text import plain
+from studio.errors import StudioError
+from studio.vocabulary import PRESET_AVATARS, READY
+
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_ROUTE = "/studio-static"
 
-_BUSY_STATES = ("requesting", "queued", "starting", "connecting", "live")
+# LiveKit options for a call in the embedded simulator's own room, which speaks LiveKit's first
+# signalling path only: asking it for the newer one first logs a failed request in the console.
+EMBEDDED_ROOM_OPTIONS = {"singlePeerConnection": False}
+
+_BUSY_STATES = ("requesting", "waiting", "queued", "starting", "connecting", "live")
 
 MOUNT_JS = """
 const host = element.querySelector('.studio-call-host');
@@ -55,6 +63,26 @@ def call_config(**fields: Any) -> str:
     return json.dumps(base | {k: v for k, v in fields.items() if v is not None})
 
 
+def preset_choices() -> list[tuple[str, str]]:
+    return [(f"{name} (preset: {preset_id})", preset_id) for preset_id, name in PRESET_AVATARS.items()]
+
+
+async def character_choices(studio: Any) -> list[tuple[str, str]]:
+    """Every character a call can be made with: the presets, then the custom ones that are READY.
+
+    The Call tab's picker and every "Call" shortcut set their choices from here, so a shortcut
+    always offers the character it points at, whether or not the Call tab was opened before.
+    """
+    try:
+        avatars = await studio.characters.list_characters()
+        studio.history.remember_names({a["id"]: a.get("name") for a in avatars})
+    except StudioError as error:
+        gr.Warning(plain(f"Could not list your characters: {error.message}"))  # toasts render HTML
+        avatars = []
+    custom = [(f"{a['name']} (custom)", a["id"]) for a in avatars if a.get("status") == READY]
+    return preset_choices() + custom
+
+
 class AvatarCall(gr.HTML):
     """A live call with one character; `value` is the JSON from `call_config`."""
 
@@ -66,6 +94,7 @@ class AvatarCall(gr.HTML):
             head=(
                 f'<link rel="stylesheet" href="{static_url("call-controller.css")}">'
                 f'<script src="{static_url("call-controller.js")}"></script>'
+                f'<script src="{static_url("tool-events.js")}"></script>'
             ),
             apply_default_css=False,
             **kwargs,

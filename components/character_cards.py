@@ -3,7 +3,8 @@ after a failure) with its actions, and the presets with Call.
 
 Both are `gr.HTML` with their own template CSS and a click script; a button's action reaches
 Python as a custom event carrying the character's id (`evt.id`):
-`CharacterCards`: call, edit, duplicate, ask_delete, confirm_delete, cancel_delete;
+`CharacterCards`: open (a click on the card or its name: the character's page), call, edit, duplicate,
+ask_delete, confirm_delete, cancel_delete;
 `PresetCards`: call.
 """
 
@@ -32,6 +33,11 @@ CARDS_CSS = """
 .cs-body { padding: 10px 12px 12px; display: flex; flex-direction: column; gap: 6px; flex: 1; }
 .cs-title { display: flex; align-items: center; justify-content: space-between; gap: 8px; }
 .cs-name { font-weight: 650; font-size: 1rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.cs-open { font: inherit; font-weight: 650; background: none; border: 0; padding: 0; color: inherit; cursor: pointer;
+  text-align: left; text-decoration: underline; text-decoration-color: transparent; }
+.cs-open:hover { text-decoration-color: currentColor; }
+.cs-grid:not(.presets) .cs-card { cursor: pointer; }
+.cs-grid:not(.presets) .cs-card:hover { border-color: var(--border-color-accent, #999); }
 .cs-badge { font-size: 0.72rem; font-weight: 700; letter-spacing: 0.04em; padding: 2px 8px; border-radius: 999px;
   white-space: nowrap; }
 .cs-badge.READY { background: #dcf5e4; color: #11522b; }
@@ -70,9 +76,16 @@ CARDS_CSS = """
 CARDS_JS = """
 element.addEventListener('click', (event) => {
   const button = event.target.closest('button[data-action]');
+  const card = event.target.closest('.cs-card[data-id]');
+  if (!button && card && element.contains(card) && !event.target.closest('.cs-confirm')) {
+    window.scrollTo({top: 0});  // the page replaces the list: start at its top
+    trigger('open', {id: card.dataset.id || ''});
+    return;
+  }
   if (!button || button.disabled || !element.contains(button)) return;
   const data = {id: button.dataset.id || ''};
   switch (button.dataset.action) {
+    case 'open': window.scrollTo({top: 0}); trigger('open', data); break;
     case 'call': trigger('call', data); break;
     case 'edit': trigger('edit', data); break;
     case 'duplicate': trigger('duplicate', data); break;
@@ -119,7 +132,7 @@ def render_cards(avatars: list[dict[str, Any]], thumbs: dict[str, str | None], a
                  editable: bool = True) -> str:
     """The character cards; with `editable` False (a public demo) they offer Call alone."""
     if not avatars:
-        how = ("Create one with the form on the right: a photo, a voice and a personality. "
+        how = ("Create one with “+ New character”: a photo, a voice and a personality. "
                "It is ready to call in under a minute." if editable else "Call one of the presets below.")
         return f"<div class='cs-empty' data-testid='no-characters'><b>No characters yet.</b><br>{how}</div>"
     return "<div class='cs-grid' data-testid='character-cards'>" + "".join(
@@ -138,7 +151,8 @@ def _card(avatar: dict[str, Any], thumb: str | None, armed: bool, editable: bool
         f"<article class='cs-card' data-id='{plain(avatar_id)}' data-name='{plain(name)}' data-status='{plain(status)}'>",
         f"<div class='cs-thumb {'processing' if status == PROCESSING else ''}'>{picture}</div>",
         "<div class='cs-body'>",
-        (f"<div class='cs-title'><span class='cs-name' title='{plain(name)}'>{plain(name)}</span>"
+        (f"<div class='cs-title'><button class='cs-name cs-open' data-action='open' data-id='{plain(avatar_id)}' "
+         f"title='Open the page of {plain(name)}'>{plain(name)}</button>"
          f"<span class='cs-badge {plain(status)}' data-testid='status'>{plain(status)}</span></div>"),
         f"<div class='cs-meta'>{meta}</div>",
     ]
@@ -179,14 +193,17 @@ def _actions(avatar_id: str, ready: bool, editable: bool) -> str:
     return "".join(parts)
 
 
-def render_presets() -> str:
+def render_presets(thumbs: dict[str, str | None] | None = None) -> str:
+    """The preset cards: a portrait where one is known (`thumbs`, `data:` URIs by id), else initials."""
     cards = []
     for index, (preset_id, name) in enumerate(PRESET_AVATARS.items()):
         first, second = _PRESET_COLOURS[index % len(_PRESET_COLOURS)]
+        thumb = (thumbs or {}).get(preset_id)
+        picture = (f"<img src='{thumb}' alt='{plain(name)}' data-testid='portrait'>" if thumb
+                   else f"<span class='cs-initials'>{plain(_initials(name))}</span>")
         cards.append(
             f"<article class='cs-card' data-id='{plain(preset_id)}' data-name='{plain(name)}'>"
-            f"<div class='cs-thumb preset' style='--cs-a:{first};--cs-b:{second}'>"
-            f"<span class='cs-initials'>{plain(_initials(name))}</span></div>"
+            f"<div class='cs-thumb preset' style='--cs-a:{first};--cs-b:{second}'>{picture}</div>"
             f"<div class='cs-body'><div class='cs-title'><span class='cs-name' title='{plain(name)}'>{plain(name)}</span>"
             "</div>"
             f"<div class='cs-meta'><code>{plain(preset_id)}</code></div>"

@@ -9,6 +9,7 @@ box, then the Create / Save button and the progress box. `read` turns the submit
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,9 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
+from components.character_sheet import voice_player
 from components.notices import PANEL, render_report, shown
-from components.text import error_note
+from components.text import error_note, plain
 from studio.catalog import images
 from studio.catalog.characters import PERSONALITY_TEMPLATES
 from studio.catalog.forms import (
@@ -30,12 +32,65 @@ from studio.catalog.forms import (
     check_start_script,
     preset_choice,
 )
+from studio.catalog.presets import PRESET_SAMPLE_MISSING, PresetMedia
 from studio.catalog.voices import VoiceService
 from studio.errors import StudioError
 
+# Catches a picked file over the upload limit before Gradio does (its refusal is a generic toast)
+# and reports its size and the limit (`window.gradio_config.max_file_size`, bytes) to Python.
+UPLOAD_GUARD_JS = """
+const limit = () => (window.gradio_config || {}).max_file_size || null;
+const check = (event, files) => {
+  const max = limit();
+  const big = max && Array.from(files || []).find((file) => file.size > max);
+  if (!big) return;
+  event.stopImmediatePropagation();
+  event.preventDefault();
+  if (event.target && event.target.value !== undefined) event.target.value = '';
+  trigger('too_large', {name: big.name, size: big.size, limit: max});
+};
+const inside = (event) => event.target && event.target.closest && event.target.closest('#cs-image');
+document.addEventListener('change', (event) => {
+  if (inside(event) && event.target.type === 'file') check(event, event.target.files);
+}, true);
+document.addEventListener('drop', (event) => {
+  if (inside(event) && event.dataTransfer) check(event, event.dataTransfer.files);
+}, true);
+"""
+
 SOURCE_UPLOAD = "Upload, paste or camera"
+# The crop moves along the side with spare pixels: up and down for a tall picture, else sideways.
+FOCUS_LABELS = {True: "Crop position: 0 top · 100 bottom", False: "Crop position: 0 left · 100 right"}
 SOURCE_URL = "https URL"
 DEFAULT_VOICE = preset_choice("clara")
+
+
+def too_large_message(name: str | None, size: Any, limit: Any) -> str:
+    """What a file over the upload limit gets: its size and the limit on images, in megabytes
+    (the smaller of the upload limit and the largest image the studio accepts)."""
+    limit_bytes = min(float(limit or images.MAX_INPUT_BYTES), images.MAX_INPUT_BYTES)
+    return (f"Reference image: “{name or 'the file'}” is {float(size or 0) / 1_000_000:.1f} MB; the limit is "
+            f"{limit_bytes / 1_000_000:.0f} MB. Nothing was uploaded: save a smaller copy (a JPEG of a "
+            "few MB is plenty) and choose it again.")
+
+
+def focus_point(value: Any) -> tuple[float, float]:
+    """The crop focus (x, y) in 0..1 from the slider's 0..100 (one value: only one side has spare pixels)."""
+    try:
+        share = min(100.0, max(0.0, float(value))) / 100
+    except (TypeError, ValueError):
+        share = 0.5
+    return share, share
+
+
+def current_image_html(avatar: dict[str, Any]) -> str:
+    """The character's image as it is now (served by the studio), shown while editing it."""
+    version = html.escape(str(avatar.get("updated_at") or ""), quote=True)
+    source = f"/api/avatars/{html.escape(str(avatar.get('id')), quote=True)}/image?v={version}"
+    return (f"<figure class='cs-current' data-testid='current-image'><img src='{source}' alt='Current image' "
+            "style='max-width:100%;max-height:180px;border-radius:8px;display:block'>"
+            "<figcaption class='cs-muted'>Current image. Leave the picker empty to keep it, or choose a new one."
+            "</figcaption></figure>")
 
 
 def _error_box(elem_id: str) -> gr.Markdown:
@@ -46,8 +101,10 @@ class CharacterEditor:
     """Builds the form where it is called and wires its own events (pre-flight, field checks,
     template, voice sample); the page wires what reaches further (save, edit, delete)."""
 
-    def __init__(self, voices: VoiceService, *, owner_only: Callable[[Any], Any]) -> None:
+    def __init__(self, voices: VoiceService, *, owner_only: Callable[[Any], Any],
+                 presets: PresetMedia | None = None) -> None:
         self.voices, self.owner_only = voices, owner_only
+        self.presets = presets or PresetMedia(None, None)  # samples of the preset voices, where offered
         with gr.Column(elem_id="cs-form-panel", elem_classes=PANEL):
             self.title = gr.Markdown("### Create a character", elem_id="cs-form-title")
             self._image_fields()
@@ -65,13 +122,15 @@ class CharacterEditor:
         self.error_boxes = [self.err_image, self.err_name, self.err_voice, self.err_personality, self.err_script,
                             self.err_documents]
         self.inputs = [self.source, self.picked, self.url, self.crop, self.name, self.voice, self.personality,
-                       self.start_script, self.documents, self.processing]
+                       self.start_script, self.documents, self.processing, self.focus]  # focus last: API callers may omit it
         self.fields = [self.name, self.personality, self.start_script, self.voice, self.documents, self.processing,
-                       self.template, self.image, self.url, self.source, self.report, self.crop_row, self.picked]
+                       self.template, self.image, self.url, self.source, self.report, self.crop_row, self.picked,
+                       self.focus, self.current_image]
         self._image_events()
         self._field_events()
 
     def _image_fields(self) -> None:
+        self.current_image = gr.HTML("", visible=False, elem_id="cs-current-image")
         self.source = gr.Radio([SOURCE_UPLOAD, SOURCE_URL], value=SOURCE_UPLOAD, label="Reference image from",
                                elem_id="cs-image-source")
         self.image = gr.Image(label="Reference image (JPEG, PNG or WebP; one clear, centred face)",
@@ -79,13 +138,17 @@ class CharacterEditor:
                               elem_id="cs-image")
         self.url = gr.Textbox(label="Image URL", placeholder="https://images.example.com/portrait.jpg",
                               visible=False, elem_id="cs-image-url")
+        self.upload_guard = gr.HTML("", js_on_load=UPLOAD_GUARD_JS, apply_default_css=False, padding=False,
+                                    elem_id="cs-upload-guard")
         self.err_image = _error_box("cs-err-image")
         self.report = gr.HTML("", elem_id="cs-image-report", visible=False)
         with gr.Row(visible=False) as self.crop_row:
-            self.crop_preview = gr.Image(label="Centre crop: what the 1088×704 stream shows", interactive=False,
+            self.crop_preview = gr.Image(label="Crop: what the 1088×704 stream shows", interactive=False,
                                          height=150, elem_id="cs-crop-preview", buttons=[])
-            self.crop = gr.Checkbox(value=True, label="Use this crop", elem_id="cs-crop", scale=0, min_width=150,
-                                    info="Recommended: the stream is 1088×704 (landscape).")
+            with gr.Column(scale=0, min_width=170):
+                self.crop = gr.Checkbox(value=True, label="Use this crop", elem_id="cs-crop",
+                                        info="Recommended: the stream is 1088×704 (landscape).")
+                self.focus = gr.Slider(0, 100, value=50, step=5, label=FOCUS_LABELS[True], elem_id="cs-focus")
 
     def _text_fields(self) -> None:
         self.name = gr.Textbox(label="Name", placeholder="e.g. Ava, product guide", max_lines=1, elem_id="cs-name")
@@ -93,8 +156,7 @@ class CharacterEditor:
         self.voice = gr.Dropdown(label="Voice", choices=self.voices.voice_choices(), value=DEFAULT_VOICE,
                                  filterable=True, elem_id="cs-voice",
                                  info="30 live presets, plus your custom voices (★).")
-        self.voice_sample = gr.Audio(label="Voice sample", interactive=False, visible=False,
-                                     elem_id="cs-voice-sample")
+        self.voice_sample = gr.HTML("", visible=False, elem_id="cs-voice-sample")  # a player, or why none
         self.err_voice = _error_box("cs-err-voice")
         self.template = gr.Dropdown(label="Start from a template (optional)", choices=list(PERSONALITY_TEMPLATES),
                                     value=None, elem_id="cs-template")
@@ -112,7 +174,7 @@ class CharacterEditor:
                                    info="optimize improves the picture for the avatar; none uses it as is.",
                                    elem_id="cs-processing")
 
-    def preflight(self, picked_image: dict | None) -> dict:
+    def preflight(self, picked_image: dict | None, focus: float = 50) -> dict:
         """Pre-flight a picked file with Pillow before anything is sent; show the report and crop."""
         if not picked_image:
             return {self.report: shown(""), self.crop_row: gr.Row(visible=False), self.err_image: error_note(None)}
@@ -126,34 +188,59 @@ class CharacterEditor:
             return {self.report: shown(render_report(checked, cropped=False)), self.crop_row: gr.Row(visible=False),
                     self.err_image: error_note(None)}
         at_stream_shape = abs((checked.aspect or 0) - images.STREAM_ASPECT) < 0.01
+        taller = (checked.aspect or 0) < images.STREAM_ASPECT
         return {
             self.report: shown(render_report(checked, cropped=not at_stream_shape)),
             self.crop_row: gr.Row(visible=not at_stream_shape),
-            self.crop_preview: Image.open(io.BytesIO(images.crop_preview(data))),
+            self.crop_preview: Image.open(io.BytesIO(images.crop_preview(data, focus=focus_point(focus)))),
+            self.focus: gr.Slider(label=FOCUS_LABELS[taller]),
             self.err_image: error_note(None),
         }
 
     def _image_events(self) -> None:
-        def on_image(payload):
-            """The raw upload (preprocess=False: a renamed text file must reach our pre-flight, not Pillow's error)."""
+        def on_image(payload, progress_html):
+            """The raw upload (preprocess=False: a renamed text file must reach our pre-flight, not Pillow's error).
+            A new picture starts a new attempt: the last attempt's field errors and refusal go."""
             if not payload or not payload.get("path"):
                 return {self.picked: None, **self.preflight(None)}
+            fresh = {box: error_note(None) for box in self.error_boxes}
+            if "data-kind='error'" in (progress_html or ""):
+                fresh[self.progress] = ""
             chosen = {"path": payload["path"], "name": payload.get("orig_name") or Path(payload["path"]).name}
-            return {self.picked: chosen, self.crop: gr.Checkbox(value=True), **self.preflight(chosen)}
+            return {**fresh, self.picked: chosen, self.crop: gr.Checkbox(value=True), self.focus: 50,
+                    **self.preflight(chosen)}
 
-        def choose_source(choice, picked_image):
+        def on_focus(picked_image, focus):
+            if not picked_image:
+                return gr.skip()
+            try:
+                data = Path(picked_image["path"]).read_bytes()
+                return Image.open(io.BytesIO(images.crop_preview(data, focus=focus_point(focus))))
+            except (OSError, images.ImageRejected):
+                return gr.skip()
+
+        def on_too_large(evt: gr.EventData):
+            return error_note(too_large_message(getattr(evt, "name", None), getattr(evt, "size", 0),
+                                                getattr(evt, "limit", None)))
+
+        def choose_source(choice, picked_image, focus):
             by_url = choice == SOURCE_URL
             out = {self.image: gr.Image(visible=not by_url), self.url: gr.Textbox(visible=by_url),
                    self.err_image: error_note(None)}
             if by_url:
                 return {**out, self.report: shown(""), self.crop_row: gr.Row(visible=False)}
-            return {**out, **self.preflight(picked_image)}
+            return {**out, **self.preflight(picked_image, focus)}
 
-        self.image.change(self.owner_only(on_image), self.image,
-                          [self.picked, self.report, self.crop_row, self.crop_preview, self.crop, self.err_image],
+        self.image.change(self.owner_only(on_image), [self.image, self.progress],
+                          [self.picked, self.report, self.crop_row, self.crop_preview, self.crop, self.focus,
+                           *self.error_boxes, self.progress],
                           preprocess=False, api_name=False, show_progress="minimal")
-        self.source.change(choose_source, [self.source, self.picked],
-                           [self.image, self.url, self.crop_row, self.crop_preview, self.err_image, self.report],
+        self.focus.release(on_focus, [self.picked, self.focus], self.crop_preview, api_name=False,
+                           show_progress="hidden")
+        self.upload_guard.too_large(on_too_large, None, self.err_image, api_name=False, queue=False)
+        self.source.change(choose_source, [self.source, self.picked, self.focus],
+                           [self.image, self.url, self.crop_row, self.crop_preview, self.focus, self.err_image,
+                            self.report],
                            api_name=False, show_progress="hidden")
 
     def _field_events(self) -> None:
@@ -166,13 +253,19 @@ class CharacterEditor:
             return chosen["personality"], current_script or chosen["start_script"], error_note(None)
 
         async def play_voice(choice):
-            sample = None
-            if choice and str(choice).startswith("custom:"):
+            """A player for the chosen voice: a preset's sample (offline) or a custom voice's preview."""
+            kind, _, voice_id = str(choice or "").partition(":")
+            if kind == "custom":
                 try:
-                    sample = await voices.voice_preview_audio(choice.split(":", 1)[1])
+                    sample = await voices.voice_preview_audio(voice_id)
                 except StudioError:
                     sample = None
-            return gr.Audio(value=sample, visible=bool(sample))
+                return shown(voice_player(voice_id, autoplay=False) if sample else "")
+            if not voice_id:
+                return shown("")
+            if self.presets.available:
+                return shown(voice_player(voice_id, autoplay=False))
+            return shown(f"<div class='cs-muted' data-testid='no-sample'>{plain(PRESET_SAMPLE_MISSING)}</div>")
 
         self.template.change(use_template, [self.template, self.start_script],
                              [self.personality, self.start_script, self.err_personality], api_name=False, queue=False)
@@ -189,11 +282,12 @@ class CharacterEditor:
 
     @staticmethod
     def read(source_choice, picked_image, url_text, crop_choice, name_text, voice_choice, personality_text,
-             script_text, document_ids, processing_choice) -> CharacterForm:
+             script_text, document_ids, processing_choice, focus=50) -> CharacterForm:
         """The `CharacterForm` behind the values of `inputs`."""
         form = CharacterForm(name=name_text or "", personality=personality_text or "", voice=voice_choice or "",
                              start_script=script_text or "", document_ids=list(document_ids or []),
-                             image_processing=processing_choice or "optimize", crop=bool(crop_choice))
+                             image_processing=processing_choice or "optimize", crop=bool(crop_choice),
+                             crop_focus=focus_point(focus))
         if source_choice == SOURCE_URL:
             form.image_url = url_text or ""
         elif picked_image:
@@ -210,5 +304,5 @@ class CharacterEditor:
             self.name: "", self.personality: "", self.start_script: "", self.voice: DEFAULT_VOICE,
             self.documents: [], self.processing: "optimize", self.template: None, self.image: None, self.url: "",
             self.source: SOURCE_UPLOAD, self.report: shown(""), self.crop_row: gr.Row(visible=False),
-            self.picked: None, self.progress: "", **{box: error_note(None) for box in self.error_boxes},
+            self.picked: None, self.progress: "", self.focus: 50, self.current_image: shown(""), **{box: error_note(None) for box in self.error_boxes},
         }

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from components import character_sheet
 from components.text import plain
 from studio.catalog.characters import failure_advice
 from studio.catalog.images import ImageReport
@@ -46,7 +47,18 @@ CSS = """
 .cs-bar::after { content: ""; display: block; height: 100%; width: 35%; border-radius: 2px;
   background: #d39b00; animation: cs-slide 1.3s ease-in-out infinite; }
 @keyframes cs-slide { 0% { transform: translateX(-100%); } 100% { transform: translateX(300%); } }
-"""
+#cs-upload-guard { display: none !important; }  /* a script only: it takes no room */
+/* Phones: each tab's main action in the first screen (Knowledge: adding a document comes first). */
+@media (max-width: 760px) {
+  #kn-add-column { display: contents; }
+  #kn-add { order: -1; flex: 1 1 100%; }
+  #kn-attach-panel { order: 1; flex: 1 1 100%; }
+  #cs-list-head { flex-wrap: wrap; gap: 6px; }
+  #cs-list-head > .cs-section-title, #cs-list-head > #cs-summary { flex: 1 1 100% !important; }
+  #cs-list-head > button { flex: 1 1 40% !important; }
+  #cs-presets .cs-grid.presets { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+}
+""" + character_sheet.PHONE_CSS
 
 PANEL = "studio-panel"  # elem_classes of a framed column
 
@@ -73,7 +85,7 @@ def render_progress(avatar: dict[str, Any] | None) -> str:
                 "This box and the card update by themselves.<div class='cs-bar'></div></div>")
     if status == "READY":
         return (f"<div class='cs-progress ready' data-status='READY'><b>“{name}” is READY.</b> "
-                "Use <b>Call</b> on its card to talk to it.</div>")
+                "Use <b>Call</b> on its card to talk to it, or open the card for its page.</div>")
     if status == "FAILED":
         reason = avatar.get("failure_reason") or "Runway did not say why."
         return (f"<div class='cs-progress failed' data-status='FAILED'><b>“{name}” FAILED:</b> {plain(reason)}"

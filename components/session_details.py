@@ -29,6 +29,7 @@ table.timeline td.offset { font-variant-numeric: tabular-nums; text-align: right
                          border: 1px solid var(--border-color-primary); }
 .transcript .role { font-size: 0.72rem; opacity: 0.65; display: block; }
 .empty { opacity: 0.7; font-style: italic; }
+.transcript .used-tools { font-size: 0.8rem; opacity: 0.8; }
 """
 
 
@@ -64,9 +65,17 @@ def transcript_html(details: SessionDetails) -> str:
         return f"<b>Transcript</b><p class='empty'>{why}</p>"
     lines = "".join(
         f"<div class='line {plain(e['role'])}'>"
-        f"<span class='role'>{plain(e['role'])}</span>{plain(e['content'] or '')}</div>"
+        f"<span class='role'>{plain(e['role'])}</span>{plain(e['content'] or '')}{_used_tools(e)}</div>"
         for e in details.transcript
     )
     count, source = len(details.transcript), details.transcript_source
     return (f"<b>Transcript</b> <small>({count} lines, from {source})</small>"
             f"<div class='transcript'>{lines}</div>")
+
+
+def _used_tools(entry: dict[str, Any]) -> str:
+    """A turn where the character used tools says which (Runway keeps such turns without text)."""
+    names = entry.get("tools") or []
+    if not names:
+        return ""
+    return "<span class='used-tools'>used " + ", ".join(f"<code>{plain(n)}</code>" for n in names) + "</span>"

@@ -19,6 +19,16 @@ CSS = """
 .figure .more { font-size: 0.78rem; opacity: 0.7; }
 """
 
+# On a phone the six figures sit three to a row, smaller, so the table starts on the first screen.
+PHONE_CSS = """
+@media (max-width: 640px) {
+  #sessions-figures .figures { grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 6px; }
+  #sessions-figures .figure { padding: 5px 7px; }
+  #sessions-figures .figure .name, #sessions-figures .figure .more { font-size: 0.7rem; }
+  #sessions-figures .figure .value { font-size: 1rem; }
+}
+"""
+
 
 def session_figures(credits_per_minute: float, **kwargs: Any) -> gr.HTML:
     """The (empty) strip; update it with `figures_html`. Keyword arguments go to gr.HTML."""

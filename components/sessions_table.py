@@ -1,9 +1,16 @@
 """The Sessions table: a read-only `gr.Dataframe` of `studio.history.TABLE_COLUMNS`, its cells
 coloured by status, with the full values (what selection and the CSV see) kept behind a short
-display (one decimal for seconds, the first 8 characters of the id)."""
+display (one decimal for seconds, the first 8 characters of the id).
+
+On a narrow screen (`PHONE_CSS`) it keeps the columns that say what happened (created, avatar,
+status, duration) and fits the screen's width; a row's details show the rest.
+
+`only_changed` lets a refresh send nothing that a viewer already has."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import gradio as gr
@@ -23,7 +30,7 @@ from studio.vocabulary import (
 )
 
 ELEM_ID = "sessions-table"
-# Pixels, not shares: on a narrow screen the table scrolls sideways instead of breaking words.
+# Pixels, not shares: on a wide screen the columns keep their widths (PHONE_CSS narrows them).
 COLUMN_WIDTHS = [192, 120, 118, 92, 98, 84, 268, 116, 92]
 DATATYPES = ["number" if c in NUMBER_COLUMNS else "str" for c in TABLE_COLUMNS]
 ID_SHOWN = 8  # characters of the id the cell shows (the value keeps all of it)
@@ -46,6 +53,48 @@ SHOWING_JS = """async (showing, sessionId) => {
   const table = document.getElementById("TABLE_ID");
   return [!!table && table.offsetParent !== null && table.getClientRects().length > 0, sessionId];
 }""".replace("TABLE_ID", ELEM_ID)
+
+
+PHONE_WIDTH = 640  # pixels: below this the table keeps only PHONE_COLUMNS
+PHONE_COLUMNS = {"created (UTC)": 32, "avatar": 22, "status": 22, "duration": 24}  # % of the width
+
+
+def _cells(index: int) -> str:
+    """Every element Gradio draws for one column: header, row cells and the sizing copy."""
+    table = f"#{ELEM_ID}"
+    return (f"{table} th[data-heading='{index}'], {table} [role='gridcell'][data-col='{index}'], "
+            f"{table} .sizing-body td:nth-child({index + 1})")
+
+
+def _phone_css() -> str:
+    """The page CSS that fits the table to a phone: the other columns hidden, these sharing the
+    width (Gradio gives every column a fixed pixel width inline, hence !important)."""
+    hidden = ", ".join(_cells(i) for i, c in enumerate(TABLE_COLUMNS) if c not in PHONE_COLUMNS)
+    shares = "\n".join(
+        f"  {_cells(i)} {{ width: {PHONE_COLUMNS[c]}% !important; min-width: 0 !important; "
+        f"max-width: none !important; flex: 0 0 {PHONE_COLUMNS[c]}% !important; }}"
+        for i, c in enumerate(TABLE_COLUMNS) if c in PHONE_COLUMNS)
+    table = f"#{ELEM_ID}"
+    return f"""
+@media (max-width: {PHONE_WIDTH}px) {{
+  {hidden} {{ display: none !important; }}
+{shares}
+  {table} table {{ table-layout: fixed; width: 100% !important; }}
+  {table} .virtual-body {{ width: 100% !important; }}
+  {table} th span, {table} [role='gridcell'] span {{ white-space: normal; overflow-wrap: normal;
+    word-break: normal; font-size: 0.8rem; }}
+  /* the table right under its caption, a tapped row's details under it, then the filters (two
+     to a row) and the export */
+  #session-details {{ order: 1; }}
+  #sessions-filters {{ order: 2; }}
+  #sessions-export-row {{ order: 3; }}
+  #sessions-filters > * {{ flex: 1 1 calc(50% - 8px) !important; min-width: calc(50% - 8px) !important; }}
+  #sessions-filters > #sessions-search {{ flex-basis: 100% !important; }}
+}}
+"""
+
+
+PHONE_CSS = _phone_css()
 
 
 def sessions_table(**kwargs: Any) -> gr.Dataframe:
@@ -86,3 +135,18 @@ def table_value(table: pd.DataFrame) -> dict[str, Any]:
 def session_id_of(row: list[Any] | None) -> str | None:
     """The session id of a selected row (its last cell holds the id in full)."""
     return row[-1] if row else None
+
+
+def digest(value: Any) -> str:
+    """A short fingerprint of an output's value (what a viewer was last sent)."""
+    text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def only_changed(values: tuple[Any, ...], sent: tuple[str, ...] | None) -> tuple[list[Any], tuple[str, ...]]:
+    """`values` with `gr.skip()` in place of each one whose fingerprint is the one in `sent` (what
+    this viewer was sent last), and the fingerprints to remember. An unchanged refresh sends none."""
+    digests = tuple(digest(v) for v in values)
+    previous = sent if sent is not None and len(sent) == len(values) else (None,) * len(values)
+    outputs = [gr.skip() if d == before else v for v, d, before in zip(values, digests, previous)]
+    return outputs, digests

@@ -3,12 +3,15 @@ is used), for the Runway account, the last 30 days' spend and the studio's own g
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timezone
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
 from components.text import plain
+from studio.calls.guards import LimitsNow
 from studio.history import AccountLimits, estimated_spend
 from studio.vocabulary import MODEL
 
@@ -90,37 +93,92 @@ def account_cards(limits: AccountLimits, settings: Any) -> str:
     return f"<div class='cards'>{''.join(cards)}</div>"
 
 
-def spend_cards(usage: dict[str, Any], days: pd.DataFrame, settings: Any) -> str:
+def spend_cards(usage: dict[str, Any], days: pd.DataFrame, settings: Any, clips: Any = None,
+                *, connected_calls: int = 0) -> str:
+    """Calls (Runway's avatar usage) and, when given, the studio's clips (`ClipTotals`)."""
     total_seconds = usage.get("total_seconds") or 0
     sessions = usage.get("total_sessions") or 0
     average = usage.get("avg_duration_seconds") or 0
     rate, per_credit = settings.credits_per_minute, settings.usd_per_credit
     credits, usd = estimated_spend(total_seconds / 60.0, rate, per_credit)
+    # Runway also charges each call as it connects: the studio counts its own (`connected_calls`).
+    start_credits = connected_calls * settings.credits_per_call
+    credits, usd = credits + start_credits, usd + start_credits * per_credit
     today_minutes = float(days.iloc[-1]["minutes"]) if len(days) else 0.0
     _, today_usd = estimated_spend(today_minutes, rate, per_credit)
+    clip_credits = clips.credits if clips is not None else 0.0
+    spend_note = f"{credits:,.0f} credits (see below), ${per_credit:g}/credit · today ${today_usd:,.2f}"
+    if clips is not None:
+        spend_note = (f"calls {credits:,.0f} credits (see below) · clips {clip_credits:,.0f} "
+                      f"credits · ${per_credit:g}/credit · calls today ${today_usd:,.2f}")
     cards = [
         card("sessions", "Sessions", big(f"{sessions:,}"),
              small(f"average {average // 60}:{average % 60:02d} in the room")),
         card("minutes", "Minutes in calls", big(f"{total_seconds / 60.0:,.1f}"),
              small(f"{total_seconds:,} s measured by Runway")),
-        card("spend", "Estimated spend", big(f"${usd:,.2f}"),
-             small(f"{credits:,.0f} credits at {rate:g} credits/min, ${per_credit:g}/credit · "
-                   f"today ${today_usd:,.2f}")),
+        card("spend", "Estimated spend", big(f"${usd + clip_credits * per_credit:,.2f}"), small(spend_note)),
     ]
-    note = ("<p class='small' style='margin-top:6px'>Runway publishes no per-minute price for "
-            "Characters; the estimate uses STUDIO_CREDITS_PER_MINUTE and "
-            "STUDIO_USD_PER_CREDIT.</p>")
+    if clips is not None:
+        cards.insert(2, card("clips", "Clips rendered", big(f"{clips.clips:,}"),
+                             small(f"{clips.succeeded:,} ready · {clip_credits:,.0f} credits "
+                                   f"(${clip_credits * per_credit:,.2f}) · {clips.seconds / 60:,.1f} min of video")))
+    note = spend_note_html(settings, connected_calls, start_credits)
     return f"<div class='cards'>{''.join(cards)}</div>{note}"
 
 
-def guard_cards(usage: dict[str, int]) -> str:
+def spend_note_html(settings: Any, connected_calls: int, start_credits: float) -> str:
+    """How the estimate is made, and why the balance can drop by a different amount."""
+    return (
+        "<p style='margin-top:6px; font-size:0.8rem; opacity:0.8' data-note='spend'>"
+        "How the estimate is made: "
+        f"{settings.credits_per_call:g} credits each time a call connects (<b>{connected_calls:,}</b> "
+        f"calls from this studio: {start_credits:,.0f} credits, whether or not anyone joined) plus "
+        f"{settings.credits_per_minute:g} credits a minute with someone in the room. The balance "
+        "can still move differently: Runway bills the room in whole 6-second steps; calls started "
+        "outside this studio count here by their minutes only; a call still live counts here once "
+        "it ends; and other Runway work on the same account (videos, voices) spends credits too. "
+        "Runway publishes no price for Characters: the rates are STUDIO_CREDITS_PER_CALL and "
+        "STUDIO_CREDITS_PER_MINUTE.</p>")
+
+
+def guard_cards(limits: LimitsNow) -> str:
+    """The studio's own limits: each count over its limit, and when the count goes down."""
+    now = limits.now
     cards = [
-        card("live", "Calls not yet ended", meter("Live now", usage["live"], usage["max_live"]),
-             small("STUDIO_MAX_LIVE_SESSIONS: new calls are refused at the limit.")),
+        card("live", "Calls live now", meter("Live now", limits.live, limits.max_live),
+             small("A slot frees as soon as a call ends; at the limit a new caller can wait "
+                   "in line for one (STUDIO_MAX_LIVE_SESSIONS).")),
+        card("per-client", "Your calls this hour", _caller_meter(limits), small(_caller_reset(limits))),
         card("daily", "Calls started today (UTC)",
-             meter("Today", usage["today"], usage["daily_cap"]),
-             small("STUDIO_DAILY_SESSION_CAP: new calls are refused at the limit.")),
-        card("per-client", "Per caller", big(f"{usage['per_client_per_hour']:,}"),
-             small("calls per hour from one address (STUDIO_SESSIONS_PER_CLIENT_PER_HOUR)")),
+             meter("Today", limits.today, limits.daily_cap),
+             small(f"Resets at midnight UTC, {_when(limits.day_resets, now)} "
+                   "(STUDIO_DAILY_SESSION_CAP).")),
     ]
     return f"<div class='cards'>{''.join(cards)}</div>"
+
+
+def _caller_meter(limits: LimitsNow) -> str:
+    return meter("From your address", len(limits.caller_calls), limits.per_caller or None)
+
+
+def _caller_reset(limits: LimitsNow) -> str:
+    """When this caller's hourly count goes down, in plain words."""
+    rule = (f"At most {limits.per_caller:,} calls an hour from one address"
+            if limits.per_caller else "No per-caller limit")
+    if not limits.caller_calls:
+        return f"{rule}; none from your address in the last hour."
+    words = f"{rule}. Your oldest call this hour stops counting {_when(limits.caller_next_leaves, limits.now)}"
+    free_at = limits.caller_free_at
+    if free_at is not None:
+        words += f"; you can call again {_when(free_at, limits.now)}"
+    return words + " (STUDIO_SESSIONS_PER_CLIENT_PER_HOUR)."
+
+
+def _when(at: float | None, now: float) -> str:
+    """"at 14:05 UTC (in 23 min)": a moment soon, with how long until it."""
+    if at is None:
+        return ""
+    clock = datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M")
+    minutes = max(0, math.ceil((at - now) / 60))
+    wait = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"at <b>{clock} UTC</b> (in {wait})"

@@ -69,9 +69,10 @@ class VoiceStudio:
         self.voices_changed = gr.State(0)
         self.armed = gr.State(None)   # the voice whose Delete is armed
         self.seen = gr.State(None)    # (id, status, name) of the voices on screen
+        self.created = gr.State(None)  # the voice just made, whose "still processing" waits for its end
         self.timer = gr.Timer(POLL_SECONDS, active=False)
         self.outputs = [self.listing, self.timer, self.chosen, self.seen, voice_dropdown, self.voices_changed,
-                        self.status]
+                        self.status, self.created]
         self._wire_listing(opened)
         self._wire_design()
         self._wire_clone()
@@ -121,8 +122,9 @@ class VoiceStudio:
     # -- the list ------------------------------------------------------------------------------
 
     async def refresh(self, version: int, last: Any, current_voice: str | None,
-                      selected: str | None = None) -> dict:
-        """The voices list and, when the voices changed, the Voice dropdown's choices."""
+                      selected: str | None = None, created: str | None = None) -> dict:
+        """The voices list and, when the voices changed, the Voice dropdown's choices. Once the
+        voice just `created` is READY (or FAILED) the status says so instead of "still processing"."""
         try:
             voices = await self.service.list_voices()
         except StudioError as error:
@@ -141,21 +143,36 @@ class VoiceStudio:
             out[self.voice_dropdown] = gr.Dropdown(choices=choices, value=keep) if keep else gr.Dropdown(choices=choices)
             if last is not None:
                 out[self.voices_changed] = (version or 0) + 1
+        out.update(self._settled(created, voices))
         return out
 
+    def _settled(self, created: str | None, voices: list[dict[str, Any]]) -> dict:
+        """The status once the voice just made has finished processing (or is gone)."""
+        match = next((v for v in voices if v["id"] == created), None) if created else None
+        if not created or (match is not None and match.get("status") == PROCESSING):
+            return {}
+        if match is None:
+            return {self.created: None, self.status: ""}
+        name = match.get("name") or "The voice"
+        if match.get("status") == "FAILED":
+            reason = match.get("failure_reason") or "Runway did not say why."
+            return {self.created: None, self.status: message_box(f"Voice “{name}” FAILED: {reason}", "error")}
+        return {self.created: None,
+                self.status: message_box(f"Voice “{name}” is READY and selected in the Voice list.", "ready")}
+
     def _wire_listing(self, opened: gr.Tab | None) -> None:
-        follow = [self.voices_changed, self.seen, self.voice_dropdown]
+        follow = [self.voices_changed, self.seen, self.voice_dropdown, self.created]
 
         async def initial():
             out = await self.refresh(0, None, None)
             out.pop(self.voice_dropdown, None)  # the character form fills its own Voice list on load
             return out
 
-        async def on_open(version, last, current_voice):
-            return await self.refresh(version, last, current_voice)
+        async def on_open(version, last, current_voice, created):
+            return await self.refresh(version, last, current_voice, created=created)
 
-        async def tick(version, last, current_voice):
-            out = await self.refresh(version, last, current_voice)
+        async def tick(version, last, current_voice, created):
+            out = await self.refresh(version, last, current_voice, created=created)
             if last is not None:
                 out.pop(self.chosen, None)  # keep what the person picked to delete
             return out
@@ -166,10 +183,12 @@ class VoiceStudio:
         self.timer.tick(tick, follow, self.outputs, api_name=False, show_progress="hidden")
 
     async def _created(self, voice_id: str, name: str, version: int, last: Any, current_voice: str | None) -> dict:
-        out = await self.refresh(version, last, current_voice, selected=custom_choice(voice_id))
+        out = await self.refresh(version, last, current_voice, selected=custom_choice(voice_id), created=voice_id)
         out[self.voices_changed] = (version or 0) + 1
-        out[self.status] = message_box(f"Voice “{name.strip()}” created and selected in the Voice list. Runway "
-                                       "is still processing it; it can already be used for a character.", "ready")
+        if self.created not in out:  # still processing: the list's timer says when it is done
+            out[self.created] = voice_id
+            out[self.status] = message_box(f"Voice “{name.strip()}” created and selected in the Voice list. Runway "
+                                           "is still processing it; it can already be used for a character.", "ready")
         return out
 
     # -- design, clone, delete -----------------------------------------------------------------
@@ -244,6 +263,13 @@ class VoiceStudio:
                          show_progress="minimal")
         self.clone_name.blur(lambda v: error_note(check_voice_name(v)), self.clone_name, self.err_clone_name,
                              api_name=False, queue=False)
+
+        def on_sample(status_html):
+            """A new sample is a new attempt: its error and the last refusal go."""
+            stale = "data-kind='error'" in (status_html or "")
+            return error_note(None), ("" if stale else gr.skip())
+
+        self.sample.upload(on_sample, self.status, [self.err_sample, self.status], api_name=False, queue=False)
 
     def _wire_delete(self) -> None:
         def unarmed() -> Any:

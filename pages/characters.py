@@ -1,10 +1,13 @@
 """Characters tab: every custom character and the 9 presets, and the form that makes and edits them.
 
 Left: the character cards (thumbnail, name, voice, live status, what to try next after a failure)
-with Call / Edit / Duplicate / Delete, then the presets with Call. Right: the create / edit form
-(reference image with pre-flight and centre-crop preview, voice, personality, start script,
-knowledge, image processing) and the custom-voice studio. In a public demo only the cards and
-their Call stay: the form is hidden and every write handler refuses (`PageContext.owner_only`).
+with Call / Edit / Duplicate / Delete, then the presets (portraits where the upstream has them)
+with Call. Right: the create / edit form (reference image with pre-flight and a crop preview the
+person can move, the current image while editing, voice with a sample, personality, start script,
+knowledge, image processing) and the custom-voice studio. A click on a card opens that
+character's page (`pages.character_page`) in place of the list; its back link returns. In a
+public demo only the cards, their Call and the pages stay: the form is hidden and every write
+handler refuses (`PageContext.owner_only`).
 
 Publishes `ctx.characters_changed` (grows whenever characters are created, edited, duplicated,
 deleted, or finish processing); listens to `ctx.documents_changed`; a card's Call sets
@@ -19,11 +22,19 @@ from typing import Any
 
 import gradio as gr
 
-from components.character_cards import CharacterCards, PresetCards, render_cards, render_summary
-from components.character_editor import DEFAULT_VOICE, CharacterEditor
-from components.notices import message_box, render_progress
+from components.avatar_call import character_choices
+from components.character_cards import (
+    CharacterCards,
+    PresetCards,
+    render_cards,
+    render_presets,
+    render_summary,
+)
+from components.character_editor import DEFAULT_VOICE, CharacterEditor, current_image_html
+from components.notices import message_box, render_progress, shown
 from components.text import error_note, md_escape, plain
 from components.voice_studio import VoiceStudio
+from pages.character_page import CharacterPage, build_character_page
 from pages.context import PageContext
 from studio.catalog.characters import avatar_fingerprint, is_processing
 from studio.catalog.forms import FormInvalid, voice_choice_of
@@ -33,20 +44,30 @@ from studio.vocabulary import PROCESSING
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
+NEW_CHARACTER_JS = """() => {
+  const form = document.getElementById('cs-form-panel');
+  if (form) form.scrollIntoView({behavior: 'smooth', block: 'start'});
+  const name = document.querySelector('#cs-name input');
+  if (name) setTimeout(() => name.focus({preventScroll: true}), 400);
+}"""
 
 
 def build(ctx: PageContext) -> None:
-    with gr.Row(equal_height=False):
+    # The way in: every character's card, and the form (a public demo changes nothing: no form).
+    with gr.Column(elem_id="cs-list-view") as list_view, gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=420):
-            cards = cards_panel()
-        with gr.Column(scale=2, min_width=380, visible=not ctx.public_demo):  # a public demo changes nothing
+            cards = cards_panel(ctx)
+        with gr.Column(scale=2, min_width=380, visible=not ctx.public_demo):
             form = form_panel(ctx)
             voices = voice_panel(ctx, form)
+    with gr.Column(visible=False, elem_id="cs-character-page") as page_view:  # one character's page
+        page = build_character_page(ctx)
     board = Board(ctx, cards, form)
     listing_events(ctx, board, voices)
     submit_events(ctx, board)
     edit_events(ctx, board)
     delete_events(ctx, board)
+    page_events(ctx, board, page, list_view, page_view)
     call_shortcuts(ctx, cards)
 
 
@@ -60,11 +81,15 @@ class Cards:
     presets: PresetCards
 
 
-def cards_panel() -> Cards:
-    with gr.Row(equal_height=True):
+def cards_panel(ctx: PageContext) -> Cards:
+    with gr.Row(equal_height=True, elem_id="cs-list-head"):
         gr.Markdown("### Your characters", elem_classes="cs-section-title")
         summary = gr.HTML(render_summary([]), elem_id="cs-summary")
         refresh = gr.Button("Refresh", size="sm", variant="secondary", scale=0, min_width=90, elem_id="cs-refresh")
+        # On a phone the form is far below the cards: this brings it up.
+        new = gr.Button("+ New character", size="sm", variant="primary", scale=0, min_width=140,
+                        elem_id="cs-new", visible=not ctx.public_demo)
+    new.click(None, None, None, js=NEW_CHARACTER_JS)
     cards = CharacterCards(elem_id="cs-cards")
     gr.Markdown("### Preset avatars", elem_classes="cs-section-title")
     gr.Markdown("Runway's nine ready-made characters. They need no setup: call them right away.",
@@ -74,7 +99,7 @@ def cards_panel() -> Cards:
 
 
 def form_panel(ctx: PageContext) -> CharacterEditor:
-    return CharacterEditor(ctx.studio.voices, owner_only=ctx.owner_only)
+    return CharacterEditor(ctx.studio.voices, owner_only=ctx.owner_only, presets=ctx.studio.presets)
 
 
 def voice_panel(ctx: PageContext, form: CharacterEditor) -> VoiceStudio:
@@ -116,6 +141,7 @@ class Board:
         follows the watched character's status changes."""
         try:
             avatars = await self.characters.list_characters()
+            self.ctx.studio.history.remember_names({a["id"]: a.get("name") for a in avatars})
         except StudioError as error:
             return {self.cards.summary: f"<span class='cs-error'>Could not list characters: {plain(error.message)}</span>",
                     self.timer: gr.Timer(active=False)}
@@ -153,6 +179,11 @@ class Board:
             log.warning("documents unavailable: %s", error.message)
         return out
 
+    async def preset_faces(self) -> Any:
+        """The presets' portraits where the upstream has them (the simulator); live they keep initials."""
+        thumbs = await self.ctx.studio.presets.portrait_thumbnails()
+        return render_presets(thumbs) if any(thumbs.values()) else gr.skip()
+
     def creating(self) -> dict:
         """The form back in create mode."""
         return {self.editing: None, self.form.title: "### Create a character",
@@ -179,6 +210,7 @@ def listing_events(ctx: PageContext, board: Board, voices: VoiceStudio) -> None:
     board.timer.tick(tick, board.follow, board.listing, api_name=False, show_progress="hidden",
                      concurrency_limit=None)
     gr.on(None, on_load, None, unique(board.listing, choosers), api_name=False, show_progress="hidden")
+    gr.on(None, board.preset_faces, None, board.cards.presets, api_name=False, show_progress="hidden")
     for source in (ctx.tab_objects["characters"].select, voices.voices_changed.change,
                    ctx.documents_changed.change):
         source(board.form_choices, choosers, choosers, api_name=False, show_progress="hidden")
@@ -205,6 +237,11 @@ def submit_events(ctx: PageContext, board: Board) -> None:
             return {**out, form.progress: message_box("Nothing was sent: fix the fields marked above.", "error")}
         except StudioError as error:
             return {**out, form.progress: message_box(error.message, "error")}
+        if editing_id:  # the title names the character as saved now
+            out[form.title] = f"### Editing “{md_escape(avatar.get('name'))}”"
+            out[form.current_image] = shown(current_image_html(avatar))
+        else:  # made: the form is empty again, so a second click cannot make a duplicate
+            out.update(form.blank())
         out.update(await board.snapshot(None, avatar["id"], fingerprint, version))
         out.update({board.changed: (version or 0) + 1, board.watch: avatar["id"], board.armed: None})
         if done and avatar.get("status") != PROCESSING:
@@ -213,7 +250,7 @@ def submit_events(ctx: PageContext, board: Board) -> None:
             out[form.progress] = render_progress(avatar)
         return out
 
-    outputs = unique(form.error_boxes, board.listing, board.mode, [board.armed])
+    outputs = unique(form.error_boxes, board.listing, board.mode, [board.armed], form.fields)
     form.submit.click(ctx.owner_only(on_submit), [board.editing, board.armed, board.shown, board.changed,
                                                   *form.inputs],
                       outputs, api_name="save_character", show_progress="minimal", concurrency_limit=None)
@@ -236,6 +273,7 @@ def edit_events(ctx: PageContext, board: Board) -> None:
                form.name: avatar.get("name") or "", form.personality: avatar.get("personality") or "",
                form.start_script: avatar.get("start_script") or "",
                form.documents: list(avatar.get("document_ids") or []), form.voice: voice or DEFAULT_VOICE,
+               form.current_image: shown(current_image_html(avatar)),
                form.progress: message_box("Change any field and save. Leave the image empty to keep the current "
                                           "one; clear the start script to remove it.", "info")}
         if voice is None:
@@ -296,15 +334,39 @@ def delete_events(ctx: PageContext, board: Board) -> None:
                          api_name=False)
 
 
+def page_events(ctx: PageContext, board: Board, page: CharacterPage, list_view: gr.Column,
+                page_view: gr.Column) -> None:
+    """A card opens its character's page in place of the list; the page's back link returns."""
+
+    async def on_open(evt: gr.EventData, request: gr.Request):
+        out = await page.show(evt.id, request)
+        return {**out, list_view: gr.Column(visible=False), page_view: gr.Column(visible=True)}
+
+    def on_back():
+        return {**page.hide(), list_view: gr.Column(visible=True), page_view: gr.Column(visible=False)}
+
+    views = [list_view, page_view]
+    board.cards.cards.open(on_open, None, unique(page.outputs, views), api_name=False, show_progress="minimal")
+    page.back.click(on_back, None, unique(page.hide_outputs, views), api_name=False, queue=False)
+
+
 def call_shortcuts(ctx: PageContext, cards: Cards) -> None:
     """Call on a card (or a preset) opens the Call tab on that character (wired once it exists)."""
 
     def wire() -> None:
         target = [ctx.call_avatar] if ctx.call_avatar is not None else []
 
-        def go_call(evt: gr.EventData):
+        async def go_call(evt: gr.EventData):
             selected = gr.Tabs(selected="call")
-            return [evt.id, selected] if target else selected
+            if not target:
+                return selected
+            # The picker's choices are set with its value: on a fresh page they do not hold the
+            # custom characters yet, and a value outside its choices would be refused.
+            choices = await character_choices(ctx.studio)
+            if evt.id not in {value for _, value in choices}:
+                gr.Warning("That character cannot take calls yet.")
+                return [gr.Dropdown(choices=choices), selected]
+            return [gr.Dropdown(choices=choices, value=evt.id), selected]
 
         if ctx.tabs is not None:
             for source in (cards.cards.call, cards.presets.call):

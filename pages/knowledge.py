@@ -42,12 +42,12 @@ def build(ctx: PageContext) -> None:
         with gr.Column(scale=3, min_width=420):
             shelf = documents_panel()
             editor = editor_panel(editable)
-        with gr.Column(scale=2, min_width=380, visible=editable):
+        with gr.Column(scale=2, min_width=380, visible=editable, elem_id="kn-add-column"):
             adder = add_panel()
             attacher = attach_panel()
     library = Library(ctx, shelf, editor, attacher)
     listing_events(ctx, library)
-    editor_events(ctx, library)
+    editor_events(ctx, library, adder)
     add_events(ctx, library, adder)
     attach_events(ctx, library)
 
@@ -258,8 +258,9 @@ def listing_events(ctx: PageContext, library: Library) -> None:
     library.shelf.table.select(pick_row, library.ids, selected, api_name=False, queue=False)
 
 
-def editor_events(ctx: PageContext, library: Library) -> None:
-    """Open a document, save it, or delete it (the second click deletes)."""
+def editor_events(ctx: PageContext, library: Library, adder: Adder) -> None:
+    """Open a document, save it, or delete it (the second click deletes). A delete also clears the
+    add and attach panels' messages, which spoke of documents as they were."""
     editor, used_by = library.editor, library.attacher.used_by
     opened = [editor.name, editor.content, used_by, editor.err_name, editor.err_content, editor.status,
               library.armed, editor.delete]
@@ -303,7 +304,7 @@ def editor_events(ctx: PageContext, library: Library) -> None:
         except StudioError as error:
             return {library.armed: None, editor.status: message_box(error.message, "error")}
         return {**await library.listing(None), **library.unarmed(), editor.name: "", editor.content: "",
-                used_by: "", library.changed: version + 1,
+                used_by: "", library.changed: version + 1, adder.status: "", library.attacher.status: "",
                 editor.status: message_box(f"Deleted “{(name or '').strip()}”.", "info")}
 
     outputs = [*opened, *library.outputs, library.changed]
@@ -311,7 +312,8 @@ def editor_events(ctx: PageContext, library: Library) -> None:
     editor.save.click(ctx.owner_only(on_save), [editor.selected, editor.name, editor.content, library.changed],
                       outputs, api_name="save_document", show_progress="minimal")
     editor.delete.click(ctx.owner_only(on_delete), [editor.selected, library.armed, editor.name, library.changed],
-                        outputs, api_name="delete_document", show_progress="minimal")
+                        [*outputs, adder.status, library.attacher.status], api_name="delete_document",
+                        show_progress="minimal")
     editor.name.blur(lambda v: error_note(check_doc_name(v)), editor.name, editor.err_name, api_name=False,
                      queue=False)
     editor.content.blur(lambda v: error_note(check_doc_content(v)), editor.content, editor.err_content,
@@ -347,7 +349,9 @@ def add_events(ctx: PageContext, library: Library, adder: Adder) -> None:
                 continue
             added.append(name)
             last_id = document["id"]
-        out: dict = {adder.err_file: error_note(" ".join(problems) if problems else None), adder.files: None}
+        # The files are a new attempt: the pasted fields' errors of the last one go.
+        out: dict = {adder.err_file: error_note(" ".join(problems) if problems else None), adder.files: None,
+                     adder.err_name: error_note(None), adder.err_content: error_note(None)}
         if not added:
             return {**out, adder.status: message_box("Nothing was added.", "error")}
         return {**out, **await library.listing(last_id), library.changed: version + 1,
@@ -358,7 +362,8 @@ def add_events(ctx: PageContext, library: Library, adder: Adder) -> None:
                      *library.outputs],
                     api_name="add_document", show_progress="minimal")
     adder.files.upload(ctx.owner_only(on_files), [adder.files, library.changed],
-                       [adder.err_file, adder.files, adder.status, library.changed, *library.outputs],
+                       [adder.err_file, adder.files, adder.status, adder.err_name, adder.err_content, library.changed,
+                        *library.outputs],
                        api_name=False, show_progress="minimal")
     adder.name.blur(lambda v: error_note(check_doc_name(v) if v else None), adder.name, adder.err_name,
                     api_name=False, queue=False)

@@ -2,7 +2,8 @@
 
 The table refreshes itself while this tab is open (a `gr.Timer` paused on every other tab) from
 `studio.history`, which serves every viewer from one server-side cache: a tick reads the local
-ledger and the shared conversations list, never Runway.
+ledger and the shared conversations list, never Runway, and sends a viewer only what changed for
+them (an idle tab gets a short "nothing changed" a tick).
 """
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ import pandas as pd
 
 from components.session_details import details_html, timeline_html, transcript_html
 from components.session_figures import figures_html, session_figures
-from components.sessions_table import SHOWING_JS, session_id_of, sessions_table, table_value
-from components.text import md_code, md_escape, md_link
+from components.sessions_table import (
+    SHOWING_JS,
+    only_changed,
+    session_id_of,
+    sessions_table,
+    table_value,
+)
+from components.text import md_code, md_escape, md_link, plain
 from pages.context import PageContext
 from studio.errors import StudioError
 from studio.history import (
@@ -34,7 +41,7 @@ from studio.history import (
     iso_utc,
     spreadsheet_safe,
 )
-from studio.history.filters import ENDED_WORD, OPEN_WORD, PROVISIONING, QUEUED
+from studio.history.filters import ENDED_WORD, OPEN_WORD, PROVISIONING, QUEUED, parse_when
 from studio.vocabulary import (
     CANCELLED,
     COMPLETED,
@@ -69,19 +76,21 @@ CSV_KEPT_SECONDS = 3600
 class FilterInputs:
     status: gr.Dropdown
     avatar: gr.Dropdown
-    since: gr.DateTime
-    until: gr.DateTime
+    since: gr.Textbox
+    until: gr.Textbox
     search: gr.Textbox
+    notes: tuple[gr.HTML, gr.HTML]  # under From and To: why a date does not read
 
     @property
     def all(self) -> list[Any]:
         return [self.status, self.avatar, self.since, self.until, self.search]
 
 
-def build(ctx: PageContext) -> None:
+def build(ctx: PageContext, *, send_unchanged: bool = False) -> None:
+    """The tab; `send_unchanged`: every table refresh sends everything (a benchmark's baseline)."""
     figures = figures_panel(ctx)
     filters = filters_panel(ctx)
-    table, table_timer = table_panel(ctx, filters, figures)
+    table, table_timer = table_panel(ctx, filters, figures, send_unchanged=send_unchanged)
     export_panel(ctx, table)
     selected, details_timer = details_panel(ctx, table)
     ctx.after_build.append(lambda: follow_tab(ctx, table_timer, details_timer, selected))
@@ -98,46 +107,78 @@ def figures_panel(ctx: PageContext) -> gr.HTML:
 def filters_panel(ctx: PageContext) -> FilterInputs:
     """Status, avatar, time range and search; the avatar choices follow what the ledger holds."""
     history = ctx.studio.history
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=False, elem_id="sessions-filters"):
         # Custom values: the API also takes status words ("failed", "queued", "open", "ended").
-        filters = FilterInputs(
-            status=gr.Dropdown(STATUS_CHOICES, value=[], multiselect=True, allow_custom_value=True,
-                               label="Status (empty: all)", scale=3, min_width=200,
-                               elem_id="sessions-status"),
-            avatar=gr.Dropdown([ALL_AVATARS, *history.avatar_choices()], value="", label="Avatar",
-                               allow_custom_value=True, scale=2, min_width=170,
-                               elem_id="sessions-avatar"),
-            since=gr.DateTime(label="From (UTC)", type="string", include_time=True, scale=3,
-                              min_width=240, elem_id="sessions-since"),
-            until=gr.DateTime(label="To (UTC)", type="string", include_time=True, scale=3,
-                              min_width=240, elem_id="sessions-until"),
-            search=gr.Textbox(label="Search", placeholder="avatar, status, failure, id…", scale=3,
-                              min_width=200, elem_id="sessions-search"),
-        )
+        status = gr.Dropdown(STATUS_CHOICES, value=[], multiselect=True, allow_custom_value=True,
+                             label="Status (empty: all)", scale=3, min_width=200,
+                             elem_id="sessions-status")
+        avatar = gr.Dropdown([ALL_AVATARS, *history.avatar_choices()], value="", label="Avatar",
+                             allow_custom_value=True, scale=2, min_width=170,
+                             elem_id="sessions-avatar")
+        since, since_note = date_field("From (UTC)", "sessions-since")
+        until, until_note = date_field("To (UTC)", "sessions-until")
+        search = gr.Textbox(label="Search", placeholder="avatar, status, failure, id…", scale=3,
+                            min_width=200, elem_id="sessions-search")
+    filters = FilterInputs(status, avatar, since, until, search, (since_note, until_note))
 
     def refresh_avatar_choices() -> Any:
         return gr.Dropdown(choices=[ALL_AVATARS, *history.avatar_choices()])
 
     ctx.tab_objects["sessions"].select(refresh_avatar_choices, None, filters.avatar, queue=False,
                                        api_visibility="private")
+    date_notes(ctx, filters)
     return filters
 
 
+def date_field(label: str, elem_id: str) -> tuple[gr.Textbox, gr.HTML]:
+    """A date bound typed as text, with a note under it. The server reads YYYY-MM-DD, YYYY-MM-DD
+    HH:MM[:SS], today and now - 7d, and says when it cannot (a date picker drops what it cannot
+    read without a word)."""
+    with gr.Column(scale=3, min_width=200, elem_classes="date-field"):
+        field = gr.Textbox(label=label, placeholder="YYYY-MM-DD or now - 7d", elem_id=elem_id)
+        note = gr.HTML("", elem_id=f"{elem_id}-note", padding=False)
+    return field, note
+
+
+def date_note(text: str | None, now: float, *, end: bool = False) -> str:
+    """Under a date field: nothing when it reads (or is empty), else why it does not."""
+    try:
+        parse_when(text, now, end=end)
+    except ValueError as error:
+        return f"<p class='cs-error' role='alert'>⚠️ {plain(error)}. Not applied until it reads.</p>"
+    return ""
+
+
+def date_notes(ctx: PageContext, filters: FilterInputs) -> None:
+    """Each date field's note follows what is typed in it: set while it cannot be read, cleared
+    once it can."""
+    clock = ctx.studio.clock
+    for field, note, end in ((filters.since, filters.notes[0], False),
+                             (filters.until, filters.notes[1], True)):
+        field.change(lambda text, end=end: date_note(text, clock.now(), end=end), field, note,
+                     queue=False, api_visibility="private")
+
+
 def table_panel(
-    ctx: PageContext, filters: FilterInputs, figures: gr.HTML,
+    ctx: PageContext, filters: FilterInputs, figures: gr.HTML, *, send_unchanged: bool = False,
 ) -> tuple[gr.Dataframe, gr.Timer]:
-    """The caption and the live table; refreshed by its timer, the tab and every filter."""
+    """The caption and the live table; refreshed by its timer, the tab and every filter.
+
+    A timer tick sends only what changed since this viewer's last refresh (usually nothing);
+    `send_unchanged` restores the old ticks, queued and sending everything (a benchmark's baseline)."""
     studio = ctx.studio
     interval = studio.settings.refresh_interval
     caption = gr.Markdown("Open this tab to load the sessions.", elem_id="sessions-caption")
     table = sessions_table()
     timer = gr.Timer(interval, active=False)
+    sent = gr.State(None)  # fingerprints of what this viewer was sent last (table, figures, caption)
+    outputs = [table, figures, caption, sent]
 
-    async def load_table(
+    async def refresh(
         statuses: list[str] | None, avatar_id: str | None, since_text: str | None,
-        until_text: str | None, search_text: str | None, request: gr.Request | None = None,
-    ) -> tuple[Any, str, str]:
-        """The sessions table with the filters applied, the figures above it, and its caption."""
+        until_text: str | None, search_text: str | None, request: gr.Request | None,
+    ) -> tuple[Any, Any, str]:
+        """The table, figures and caption for some filters (or a warning in the caption)."""
         try:
             wanted = Filters.parse(statuses, avatar_id, since_text, until_text, search_text,
                                    now=studio.clock.now())
@@ -149,19 +190,43 @@ def table_panel(
                 figures_html(view.figures, studio.settings.credits_per_minute),
                 caption_text(view, wanted, interval, own_only=visitor is not None))
 
+    async def load_table(
+        statuses: list[str] | None, avatar_id: str | None, since_text: str | None,
+        until_text: str | None, search_text: str | None, request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
+        """The sessions table with the filters applied, the figures above it, and its caption."""
+        return await refresh(statuses, avatar_id, since_text, until_text, search_text, request)
+
+    async def tick(
+        statuses: list[str] | None, avatar_id: str | None, since_text: str | None,
+        until_text: str | None, search_text: str | None, last_sent: tuple[str, ...] | None,
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
+        """A timer refresh: each output only if it differs from what this viewer has."""
+        values = await refresh(statuses, avatar_id, since_text, until_text, search_text, request)
+        if send_unchanged:
+            return (*values, gr.skip())
+        changed, fingerprints = only_changed(values, last_sent)
+        return (*changed, gr.skip() if fingerprints == last_sent else fingerprints)
+
+    # (The next tick after a tab switch or a filter change sends once more what changed since the
+    # previous tick: the remembered fingerprints are the timer's own.)
     gr.on(
-        [timer.tick, ctx.tab_objects["sessions"].select,
-         *(f.change for f in filters.all)],
-        load_table, filters.all, [table, figures, caption],
+        [ctx.tab_objects["sessions"].select, *(f.change for f in filters.all)],
+        load_table, filters.all, outputs[:3],
         api_name="sessions_table", concurrency_limit=None, show_progress="hidden",
     )
+    # Not queued: one short request and answer per tick, without the queue's stream and its
+    # messages (most ticks answer "nothing changed"; the handler only reads shared caches).
+    timer.tick(tick, [*filters.all, sent], outputs, api_visibility="private",
+               queue=send_unchanged, concurrency_limit=None, show_progress="hidden")
     return table, timer
 
 
 def export_panel(ctx: PageContext, table: gr.Dataframe) -> None:
     """Export CSV: the rows the table shows, as a file to download."""
     clock = ctx.studio.clock
-    with gr.Row():
+    with gr.Row(elem_id="sessions-export-row"):
         export = gr.Button("Export CSV", size="sm", scale=0, min_width=140,
                            elem_id="sessions-export")
         csv_file = gr.File(label="CSV of the rows shown", visible=False, scale=1,
@@ -352,8 +417,9 @@ def caption_text(
         parts.append("⚠️ Sessions started elsewhere are missing: "
                      + md_escape(view.conversations_error))
     elif view.conversations_fetched_at:
-        as_of = iso_utc(view.conversations_fetched_at)[11:]
-        parts.append(f"Account conversations as of {as_of} UTC.")
+        # No "as of" time: it would change, and be sent to every open tab, at each re-read.
+        parts.append("Sessions started elsewhere come from Runway's account list, re-read while "
+                     "anyone watches.")
     parts.append(f"Refreshes every {interval:g} s while this tab is open. "
                  "Times in seconds from the request.")
     return " ".join(parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import notices
+from components import clip_views, notices, session_figures, sessions_table
 from components.text import plain
 from pages.context import PageContext
 
@@ -20,7 +20,20 @@ CSS = """
 .dark .mode-banner.live { background: #14321f; color: #b9ecc9; border-color: #2d6b44; }
 .mode-banner.demo { background: #eef2ff; color: #27306b; border: 1px solid #b8c2f5; }
 .dark .mode-banner.demo { background: #1c2144; color: #cdd5ff; border-color: #3b4685; }
-""" + notices.CSS  # the shared message boxes and framed panels
+"""
+# A phone (390 px wide) sees the header, the banner's first sentence, every tab button (the tab bar
+# wraps onto a second row rather than hiding tabs behind a menu) and the top of the tab.
+PHONE_CSS = """
+@media (max-width: 640px) {
+  .studio-header h1 { font-size: 1.2rem; }
+  .studio-header p, .mode-banner .more { display: none; }
+  .mode-banner { padding: 0.35rem 0.6rem; font-size: 0.82rem; line-height: 1.35; }
+  .tabs [role='tablist'] { flex-wrap: wrap; row-gap: 2px; }
+  .tabs [role='tablist'] button { padding: 6px 9px; font-size: 0.92rem; }
+}
+"""
+CSS += (notices.CSS  # the shared message boxes and framed panels
+        + PHONE_CSS + sessions_table.PHONE_CSS + session_figures.PHONE_CSS + clip_views.PHONE_CSS)
 
 
 def mode_banner(ctx: PageContext) -> str:
@@ -31,10 +44,11 @@ def mode_banner(ctx: PageContext) -> str:
             f"<code>{plain(settings.base_url)}</code>. Calls start real sessions and use credits.</div>"
         )
     return (
-        "<div class='mode-banner simulator' data-mode='simulator'><b>Simulator mode</b>: no "
-        "<code>RUNWAYML_API_SECRET</code> is set, so everything runs on the embedded local Runway "
-        "simulator. Nothing is billed. Calls run through the real browser SDK, but the character's "
-        "side (its face, voice and replies) is simulated offline.</div>"
+        "<div class='mode-banner simulator' data-mode='simulator'><b>Simulator mode</b>: "
+        "nothing is billed. <span class='more'>No <code>RUNWAYML_API_SECRET</code> is set, so "
+        "everything runs on the embedded local Runway simulator. Calls run through the real "
+        "browser SDK, but the character's side (its face, voice and replies) is simulated "
+        "offline.</span></div>"
     )
 
 

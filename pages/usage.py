@@ -6,6 +6,7 @@ Loaded when the tab is opened and by its Refresh button, from values shared by e
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import gradio as gr
@@ -20,16 +21,26 @@ from components.usage_cards import (
 )
 from pages.context import PageContext
 from studio.errors import StudioError
-from studio.history import account_limits, iso_utc, usage_by_day
+from studio.history import account_limits, iso_utc, usage_by_day, utc_day_start
+from studio.history.service import USAGE_DAYS
 
+CLIP_WINDOW = 30 * 86400.0  # clips count in the last 30 days' spend, as calls do
 REFRESH_MIN_AGE = 5.0  # the Refresh button fetches again when the shown values are older than this
 
 
 def build(ctx: PageContext) -> None:
+    refresh, note = toolbar()  # first, so a phone shows it without scrolling
+    guards = guards_panel()
     account = account_panel()
     spend, sessions_plot, minutes_plot = last_30_days_panel()
-    guards = guards_panel()
-    refresh_panel(ctx, account, spend, sessions_plot, minutes_plot, guards)
+    refresh_panel(ctx, refresh, note, account, spend, sessions_plot, minutes_plot, guards)
+
+
+def toolbar() -> tuple[gr.Button, gr.Markdown]:
+    with gr.Row(equal_height=True):
+        refresh = gr.Button("Refresh", size="sm", scale=0, min_width=120, elem_id="usage-refresh")
+        note = gr.Markdown(elem_id="usage-note")
+    return refresh, note
 
 
 def account_panel() -> gr.HTML:
@@ -54,31 +65,46 @@ def last_30_days_panel() -> tuple[gr.HTML, gr.BarPlot, gr.BarPlot]:
 
 
 def guards_panel() -> gr.HTML:
-    gr.Markdown("### This studio's guards")
-    return cards_html(elem_id="usage-guards")
+    gr.Markdown("### This studio's limits")
+    return cards_html(placeholder("Open this tab to load the limits."), elem_id="usage-guards")
 
 
-def refresh_panel(ctx: PageContext, *panels: Any) -> None:
-    """The Refresh button and its note; fills every panel when the tab opens and on Refresh."""
-    with gr.Row():
-        refresh = gr.Button("Refresh", size="sm", scale=0, min_width=120, elem_id="usage-refresh")
-        note = gr.Markdown(elem_id="usage-note")
+def refresh_panel(ctx: PageContext, refresh: gr.Button, note: gr.Markdown, *panels: Any) -> None:
+    """Fills every panel when the tab opens and on Refresh."""
     outputs = [*panels, note]
 
-    async def usage_overview() -> tuple[Any, ...]:
-        """Account credits and limits, 30 days of usage, spend estimate and the studio's guards."""
-        return await load(ctx)
+    async def usage_overview(request: gr.Request | None = None) -> tuple[Any, ...]:
+        """Account credits and limits, 30 days of usage, spend estimate and the studio's limits."""
+        return await load(ctx, caller=caller_of(ctx, request))
 
-    async def refresh_usage() -> tuple[Any, ...]:
-        return await load(ctx, max_age=REFRESH_MIN_AGE)
+    async def refresh_usage(request: gr.Request | None = None) -> tuple[Any, ...]:
+        return await load(ctx, max_age=REFRESH_MIN_AGE, caller=caller_of(ctx, request))
 
     ctx.tab_objects["usage"].select(usage_overview, None, outputs, api_name="usage_overview",
                                     concurrency_limit=None, show_progress="hidden")
     refresh.click(refresh_usage, None, outputs, api_name="refresh_usage", concurrency_limit=None)
 
 
-async def load(ctx: PageContext, max_age: float | None = None) -> tuple[Any, ...]:
-    """Every panel's value, from the shared upstream values (fetched if older than `max_age`)."""
+def caller_of(ctx: PageContext, request: gr.Request | None) -> str | None:
+    """The anonymised id the per-caller limit counts this viewer's calls under."""
+    if request is None:
+        return None
+    peer = request.client.host if request.client else None
+    return ctx.studio.caller_id(peer, request.headers.get("x-forwarded-for"))
+
+
+def connected_calls(ctx: PageContext) -> int:
+    """This studio's calls that connected (credentials issued) in the usage window's days."""
+    since = utc_day_start(ctx.studio.clock.now()) - (USAGE_DAYS - 1) * 86400
+    rows = ctx.studio.ledger.list(since=since, limit=None)
+    return sum(1 for row in rows if row.get("consumed_at") is not None)
+
+
+async def load(
+    ctx: PageContext, max_age: float | None = None, caller: str | None = None,
+) -> tuple[Any, ...]:
+    """Every panel's value, from the shared upstream values (fetched if older than `max_age`);
+    `caller`: whose calls the per-caller limit shows."""
     studio = ctx.studio
     history, settings = studio.history, studio.settings
     try:
@@ -89,14 +115,16 @@ async def load(ctx: PageContext, max_age: float | None = None) -> tuple[Any, ...
     try:
         usage = await history.usage.get(max_age=max_age)
         days = usage_by_day(usage)
-        spend_html = spend_cards(usage, days, settings)
+        clips = studio.clips.totals(since=studio.clock.now() - CLIP_WINDOW)  # the studio's own clips
+        spend_html = spend_cards(usage, days, settings, clips,
+                                 connected_calls=await asyncio.to_thread(connected_calls, ctx))
     except StudioError as error:
         days = usage_by_day({})
         spend_html = placeholder(f"Could not load avatar usage: {error.message}", error=True)
     as_of = history.organization.fetched_at or history.usage.fetched_at
     plot = days.assign(date=days["date"].dt.strftime("%m-%d")) if len(days) else days
     return (account_html, spend_html, _bars(plot, "sessions"), _bars(plot, "minutes"),
-            guard_cards(studio.guards.usage()), f"As of {iso_utc(as_of)} UTC." if as_of else "")
+            guard_cards(studio.guards.limits_for(caller)), f"As of {iso_utc(as_of)} UTC." if as_of else "")
 
 
 def _bars(days: pd.DataFrame, column: str) -> gr.BarPlot:

@@ -24,7 +24,10 @@ def connect_upstream(settings: Settings, clock: Any = None) -> tuple[Upstream, C
         return Upstream(settings.api_secret, settings.base_url, simulated=False), lambda: None
     handle = start_embedded(settings.simulator, clock=clock)
     log.info("No RUNWAYML_API_SECRET: using the embedded simulator at %s", handle.base_url)
-    return Upstream(simulator_api_key(), handle.base_url, simulated=True), handle.stop
+    from simulator.control.presets import PRESETS_PREFIX  # voice samples and portraits of presets
+
+    return (Upstream(simulator_api_key(), handle.base_url, simulated=True,
+                     preset_media=handle.base_url + PRESETS_PREFIX), handle.stop)
 
 
 def simulator_api_key() -> str:

@@ -17,7 +17,7 @@ import gradio
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from starlette.routing import Match
 
 from server.auth import Access
@@ -25,15 +25,21 @@ from server.validation import read_json
 from studio import __version__
 from studio.calls.broker import REQUEST_ID, SessionRequest
 from studio.catalog.media import image_type, placeholder_svg
+from studio.catalog.presets import PRESET_SAMPLE_MISSING
 from studio.core import Studio
 from studio.errors import StudioError
 from studio.runway import SDK_VERSION
 from studio.vocabulary import (
     CALL_SECONDS_MAX,
     CALL_SECONDS_MIN,
+    COMPLETED,
     PERSONALITY_MAX,
     PRESET_AVATARS,
     START_SCRIPT_MAX,
+    TERMINAL,
+    VOICE_PRESETS,
+    WAITING,
+    explain_failure,
     status_label,
 )
 
@@ -54,6 +60,10 @@ class SessionBody(_Strict):
     startScript: Annotated[StrictStr, Field(min_length=1, max_length=START_SCRIPT_MAX)] | None = None
     maxDuration: Annotated[StrictInt, Field(ge=CALL_SECONDS_MIN, le=CALL_SECONDS_MAX)] | None = None
     requestId: Annotated[StrictStr, Field(min_length=8, max_length=64)] | None = None
+    wait: StrictBool | None = None  # all call slots in use: wait in line instead of a refusal
+    # Tools of the character this call goes without (their names, or "*" for all of them).
+    toolsOff: Annotated[list[Annotated[StrictStr, Field(min_length=1, max_length=64)]],
+                        Field(max_length=50)] | None = None
 
 
 class TranscriptLine(_Strict):
@@ -109,7 +119,7 @@ def _call_routes(router: APIRouter, studio: Studio) -> None:
         row = _row_or_404(studio, request_id, request) if REQUEST_ID.match(request_id) else None
         if row is None or row["request_id"] != request_id:
             raise StudioError("not_found", "No call with that request id.", 404)
-        return _progress(row)
+        return _progress(row, studio)
 
     @router.post("/api/sessions/{session_id}/cancel")
     async def cancel_session(session_id: str, request: Request) -> dict:
@@ -154,6 +164,10 @@ def _media_routes(router: APIRouter, studio: Studio) -> None:
     async def avatar_image(avatar_id: str) -> Response:
         """The character's picture, served by the studio (presets get a generated card)."""
         if avatar_id in PRESET_AVATARS:
+            portrait = await studio.presets.portrait(avatar_id)
+            if portrait and image_type(portrait):  # the simulator draws presets; Runway has no image
+                return Response(portrait, media_type=image_type(portrait),
+                                headers={"Cache-Control": "max-age=86400"})
             return Response(placeholder_svg(PRESET_AVATARS[avatar_id]), media_type="image/svg+xml",
                             headers={"Cache-Control": "max-age=86400"})
         if not UUID.match(avatar_id):
@@ -167,6 +181,24 @@ def _media_routes(router: APIRouter, studio: Studio) -> None:
         if kind is None:
             raise StudioError("image_unavailable", "The character's image is not available.", 502)
         return Response(data, media_type=kind, headers={"Cache-Control": "max-age=300"})
+
+
+    @router.get("/api/voices/{voice_id}/sample")
+    async def voice_sample(voice_id: str) -> Response:
+        """What a voice sounds like: a preset's sample (the simulator's; Runway has none) or a
+        custom voice's preview, served by the studio."""
+        if voice_id in VOICE_PRESETS:
+            data = await studio.presets.voice_sample(voice_id)
+            if not data:
+                raise StudioError("sample_unavailable", PRESET_SAMPLE_MISSING, 404)
+        elif UUID.match(voice_id):
+            data = await studio.voices.voice_preview_audio(voice_id)
+            if not data:
+                raise StudioError("sample_unavailable", "This voice has no preview yet.", 404)
+        else:
+            raise StudioError("unknown_voice", "Unknown voice.", 404)
+        kind = "audio/wav" if data[:4] == b"RIFF" else "audio/mpeg"
+        return Response(data, media_type=kind, headers={"Cache-Control": "max-age=3600"})
 
 
 def _fallback_route(router: APIRouter, studio: Studio) -> None:
@@ -218,12 +250,15 @@ def _session_request(studio: Studio, body: SessionBody) -> SessionRequest:
         )
     if body.requestId is not None and not REQUEST_ID.match(body.requestId):
         raise StudioError("invalid_request", "'requestId' may use letters, digits, '-' and '_' only.", 400)
-    extra = {"request_id": body.requestId} if body.requestId else {}
+    extra: dict[str, Any] = {"request_id": body.requestId} if body.requestId else {}
+    if body.wait:
+        extra["wait"] = True
     return SessionRequest(
         avatar_id=avatar_id,
         max_duration=body.maxDuration or studio.settings.default_max_duration,
         personality=body.personality,
         start_script=body.startScript,
+        tools_off=tuple(body.toolsOff or ()),
         **extra,
     )
 
@@ -258,8 +293,17 @@ def _row_or_404(studio: Studio, any_id: str, request: Request) -> dict[str, Any]
     return row
 
 
-def _progress(row: dict[str, Any]) -> dict[str, Any]:
-    progress = {"status": status_label(row["status"], row["queued"]), "queued": row["queued"], "sessionId": row["session_id"]}
+def _progress(row: dict[str, Any], studio: Studio) -> dict[str, Any]:
+    """Where a call stands, for its card: from the line to the session's end and why it ended."""
+    status = row["status"]
+    progress = {"status": status_label(status, row["queued"]), "queued": row["queued"],
+                "sessionId": row["session_id"], "ended": status in TERMINAL}
+    if status == WAITING:
+        progress["place"] = studio.ledger.place_in_line(row["request_id"], studio.clock.now())
     if row["failure_code"]:
-        progress |= {"error": row["failure"], "code": row["failure_code"]}
+        progress |= {"error": row["failure"], "code": row["failure_code"],
+                     "reason": explain_failure(row["failure_code"], row["failure"])}
+    elif status == COMPLETED:
+        at_limit = row["duration"] is not None and row["max_duration"] and row["duration"] >= row["max_duration"] - 1
+        progress["reason"] = "the time limit was reached" if at_limit else "it was ended elsewhere"
     return progress

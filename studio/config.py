@@ -48,7 +48,7 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)
     # Guards for a public deployment; refusals cost nothing upstream.
     max_live_sessions: int = 3
-    sessions_per_client_per_hour: int = 10
+    sessions_per_client_per_hour: int = 10  # 0: no per-caller limit (the simulator's default)
     daily_session_cap: int = 100
     allowed_avatars: frozenset[str] = frozenset()
     auth_users: tuple[tuple[str, str], ...] = field(default=(), repr=False)
@@ -61,6 +61,8 @@ class Settings:
     allow_private_urls: bool = False
     # Session broker and refresher.
     session_deadline: float = 90.0
+    # How long a caller may wait in line for one of the studio's call slots.
+    slot_wait_deadline: float = 300.0
     default_max_duration: int = 300
     refresh_interval: float = 2.0
     history_ttl: float = 10.0
@@ -68,6 +70,13 @@ class Settings:
     # measurements give 20 credits a minute at $0.01 a credit.
     credits_per_minute: float = 20.0
     usd_per_credit: float = 0.01
+    # ... and 2 credits each time a call connects (its credentials are issued), joined or not.
+    credits_per_call: float = 2.0
+    # Clips (avatar videos): Runway publishes no price for them; the estimate before a render
+    # uses this rate (a guess, the simulator's default) until the task reports its own.
+    clip_credits_per_second: float = 0.5
+    # How often the one clip follower polls each open render (Runway: not more than every 5 s).
+    clip_poll_interval: float = 5.0
     simulator: SimulatorSettings = SimulatorSettings()
 
     @property
@@ -166,7 +175,9 @@ def _parse(env: _Reader) -> Settings:
         data_dir=data_dir,
         database_url=_database_url(env.text("STUDIO_DATABASE_URL")),
         max_live_sessions=env.integer("STUDIO_MAX_LIVE_SESSIONS", 3, minimum=1),
-        sessions_per_client_per_hour=env.integer("STUDIO_SESSIONS_PER_CLIENT_PER_HOUR", 10, minimum=1),
+        sessions_per_client_per_hour=env.integer(
+            "STUDIO_SESSIONS_PER_CLIENT_PER_HOUR", _per_caller_default(env, api_secret, public_demo, on_spaces),
+            minimum=0),
         daily_session_cap=env.integer("STUDIO_DAILY_SESSION_CAP", 100, minimum=1),
         allowed_avatars=frozenset(_split(env.text("STUDIO_ALLOWED_AVATARS", ""))),
         auth_users=_parse_auth(env.text("STUDIO_AUTH", "")),
@@ -175,12 +186,16 @@ def _parse(env: _Reader) -> Settings:
         public_demo_setting=public_demo,
         allow_private_urls=env.flag("STUDIO_ALLOW_PRIVATE_URLS", False),
         session_deadline=env.number("STUDIO_SESSION_DEADLINE", 90.0, minimum=1.0),
+        slot_wait_deadline=env.number("STUDIO_SLOT_WAIT_DEADLINE", 300.0, minimum=1.0),
         default_max_duration=env.integer("STUDIO_MAX_DURATION", CALL_SECONDS_MAX, minimum=CALL_SECONDS_MIN,
                                          maximum=CALL_SECONDS_MAX),
         refresh_interval=env.number("STUDIO_REFRESH_INTERVAL", 2.0, minimum=0.1),
         history_ttl=env.number("STUDIO_HISTORY_TTL", 10.0, minimum=0.1),
         credits_per_minute=env.number("STUDIO_CREDITS_PER_MINUTE", 20.0),
         usd_per_credit=env.number("STUDIO_USD_PER_CREDIT", 0.01),
+        credits_per_call=env.number("STUDIO_CREDITS_PER_CALL", 2.0, minimum=0.0),
+        clip_credits_per_second=env.number("STUDIO_CLIP_CREDITS_PER_SECOND", 0.5),
+        clip_poll_interval=env.number("STUDIO_CLIP_POLL_INTERVAL", 5.0, minimum=0.1),
         simulator=SimulatorSettings(
             ready_delay=env.number("STUDIO_SIM_READY_DELAY", 1.0),
             concurrency=env.integer("STUDIO_SIM_CONCURRENCY", 3, minimum=1),
@@ -191,6 +206,13 @@ def _parse(env: _Reader) -> Settings:
             state_file=Path(env.text("STUDIO_SIM_STATE_FILE", str(data_dir / "simulator-state.json"))),
         ),
     )
+
+
+def _per_caller_default(env: _Reader, api_secret: str | None, public_demo: str, on_spaces: bool) -> int:
+    """10 calls an hour per caller live or in a public demo; none on a private simulator, where
+    every tester on one machine is the same caller and calls cost nothing."""
+    public = public_demo == "true" or (public_demo == "auto" and on_spaces and not env.text("STUDIO_AUTH"))
+    return 10 if api_secret or public else 0
 
 
 def _database_url(raw: str | None) -> str | None:

@@ -61,6 +61,9 @@ class Upstream:
     api_key: str = field(repr=False)
     base_url: str
     simulated: bool = False
+    # Where the simulator serves preset voice samples and portraits (Runway's API has neither);
+    # None live.
+    preset_media: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,29 @@ class Credentials:
         return body
 
 
+@dataclass(frozen=True)
+class TaskSnapshot:
+    """One poll of an asynchronous task (an avatar video), normalised across the SDK's per-status
+    classes: credits are the estimate while it runs and the final cost once it ends."""
+
+    id: str
+    status: str
+    created_at: datetime | None = None
+    progress: float | None = None
+    estimated_credits: float | None = None
+    cost_credits: float | None = None
+    output: tuple[str, ...] = ()
+    failure: str | None = None
+    failure_code: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TASK_TERMINAL
+
+
+TASK_TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+
+
 def avatar_reference(avatar_id: str) -> dict[str, str]:
     """The `avatar` object of a session create: a preset by id, anything else a custom avatar."""
     if avatar_id in PRESET_AVATARS:
@@ -131,12 +157,15 @@ class RunwayGateway:
         max_duration: int,
         personality: str | None = None,
         start_script: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
     ) -> str:
         extras: dict[str, Any] = {}
         if personality:
             extras["personality"] = personality
         if start_script:
             extras["start_script"] = start_script
+        if tools:  # wire-shaped (camelCase) tool objects; the SDK passes them through as they are
+            extras["tools"] = tools
         async with translate_errors():
             created = await self._once.realtime_sessions.create(
                 model=MODEL, avatar=avatar_reference(avatar_id), max_duration=max_duration, **extras
@@ -178,6 +207,61 @@ class RunwayGateway:
         if not isinstance(answer, dict) or not all(answer.get(k) for k in ("url", "token", "roomName")):
             raise StudioError("consume_failed", "Runway returned incomplete call credentials.", 502)
         return Credentials(session_id, answer["url"], answer["token"], answer["roomName"], expires_at)
+
+    async def connect_backend(self, session_id: str) -> dict[str, str]:
+        """Room credentials `{url, token, roomName}` for a backend that answers the session's
+        backend_rpc tools (no SDK method exists). Retried like a read: an answer lost on the way
+        leaves nobody in the room, and a second call simply mints fresh credentials."""
+        async with translate_errors():
+            answer = await self._client.post(
+                f"/v1/realtime_sessions/{session_id}/connect_backend", cast_to=object, body={})
+        if not isinstance(answer, dict) or not all(isinstance(answer.get(k), str) and answer[k]
+                                                   for k in ("url", "token", "roomName")):
+            raise StudioError("connect_backend_failed", "Runway returned incomplete backend credentials.", 502)
+        return {k: answer[k] for k in ("url", "token", "roomName")}
+
+    async def simulator_use_tool(self, session_id: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Offline only (the simulator's control plane): make the character use a tool now."""
+        async with translate_errors():
+            answer = await self._once.post(
+                f"/_simulator/sessions/{session_id}/tool_call", cast_to=object,
+                body={"name": tool, "args": arguments, "wait": True})
+        return answer if isinstance(answer, dict) else {}
+
+    # Avatar videos and their tasks -----------------------------------------------------
+
+    async def create_avatar_video(self, avatar_id: str, speech: dict[str, Any]) -> str:
+        """Start rendering a clip; `speech` is the SDK's text or audio speech object. Not retried:
+        a retried create whose first attempt reached Runway would render (and bill) twice."""
+        async with translate_errors():
+            created = await self._once.avatar_videos.create(
+                model=MODEL, avatar=avatar_reference(avatar_id), speech=speech)  # type: ignore[arg-type]
+        return _required_text(created, "id")
+
+    async def retrieve_task(self, task_id: str) -> TaskSnapshot:
+        async with translate_errors():
+            found = await self._client.tasks.retrieve(task_id)
+        estimated, cost = getattr(found, "estimated_cost", None), getattr(found, "cost", None)
+        return TaskSnapshot(
+            id=_required_text(found, "id"),
+            status=_required_text(found, "status"),
+            created_at=getattr(found, "created_at", None),
+            progress=getattr(found, "progress", None),
+            estimated_credits=getattr(estimated, "credits", None),
+            cost_credits=getattr(cost, "credits", None),
+            output=tuple(getattr(found, "output", None) or ()),
+            failure=getattr(found, "failure", None),
+            failure_code=getattr(found, "failure_code", None),
+        )
+
+    async def cancel_task(self, task_id: str) -> None:
+        """Cancel a task that has not ended (Runway deletes one that has); 404 counts as done."""
+        try:
+            async with translate_errors():
+                await self._client.tasks.delete(task_id)
+        except StudioError as error:
+            if error.code != "not_found":
+                raise
 
     # Avatars, documents, voices, uploads -------------------------------------------------
 

@@ -33,19 +33,25 @@ VOICE_PRESETS: tuple[str, ...] = (
 # -- Session statuses ----------------------------------------------------------------------------
 
 REQUESTED = "REQUESTED"  # the studio's own: asked of Runway, no answer yet
+WAITING = "WAITING"  # the studio's own: in line for one of the studio's call slots, not sent yet
+REFUSED = "REFUSED"  # the studio's own: turned away by a limit, never sent to Runway
 NOT_READY, READY, RUNNING = "NOT_READY", "READY", "RUNNING"
 COMPLETED, FAILED, CANCELLED = "COMPLETED", "FAILED", "CANCELLED"
 IN_PROGRESS = "IN_PROGRESS"  # conversations started elsewhere: the list API says no more than that
 
-TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
+TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED, REFUSED})
 # The open statuses the studio knows. Any status that is not terminal is open, known or not.
 OPEN = (REQUESTED, NOT_READY, READY, RUNNING)
 OPEN_STATUSES = frozenset(OPEN) | {IN_PROGRESS}
-STATUSES = (*OPEN, IN_PROGRESS, COMPLETED, FAILED, CANCELLED)
+STATUSES = (*OPEN, IN_PROGRESS, COMPLETED, FAILED, CANCELLED, WAITING, REFUSED)
+# Rows that never reached Runway and hold no call slot: a caller in line, and one turned away.
+# They count toward no limit and are never polled upstream.
+NOT_ADMITTED = frozenset({WAITING, REFUSED})
 
 _LABELS = {
     REQUESTED: "requested", READY: "ready", RUNNING: "running", IN_PROGRESS: "in progress",
     COMPLETED: "completed", FAILED: "failed", CANCELLED: "cancelled",
+    WAITING: "waiting for a slot", REFUSED: "refused",
 }
 
 
@@ -101,6 +107,12 @@ FAILURE_WORDS: dict[str, str] = {
     "avatar_not_found": "There is no character with that id",
     "avatar_not_ready": "The character was still being processed",
     "avatar_failed": "The character cannot take calls",
+    "duplicate_request": "The same call request was sent twice",
+    "slot_wait_timeout": "No call slot became free before the wait ran out",
+    "left_line": "The caller left while waiting for a free slot",
+    "line_cancelled": "Cancelled from the studio while waiting for a free slot",
+    "line_abandoned": "The place in line was given up (the studio restarted)",
+    "line_full": "This caller was already waiting for as many slots as allowed",
 }
 # Codes that end a row as CANCELLED rather than FAILED.
 CANCEL_CODES = frozenset({"client_gone", "cancelled", "session_cancelled"})

@@ -120,3 +120,36 @@ class LoopbackListener:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
+
+
+def ready_character(app: Any, form: Any, timeout: float = 15.0) -> str:
+    """The id of a custom character made from `form` through the studio's own services, once READY."""
+    studio = app.state.studio
+    character = call_on_server(app, studio.characters.create_character(form))
+    deadline = time.monotonic() + timeout
+    while call_on_server(app, studio.characters.get_character(character["id"]))["status"] != "READY":
+        assert time.monotonic() < deadline, "the character never became READY"
+        time.sleep(0.1)
+    return character["id"]
+
+
+def video_snapshot_js(selector: str) -> str:
+    """Browser code defining `window.snapshot()`: the size and a digest of the pixels of the
+    `<video>` under `selector` (a moving character gives changing digests), or null."""
+    return SNAPSHOT_JS.replace("SELECTOR", selector)
+
+
+SNAPSHOT_JS = """
+window.snapshot = () => {
+  const video = document.querySelector('SELECTOR');
+  if (!video || !video.videoWidth) return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = 136; canvas.height = 88;
+  const context = canvas.getContext('2d');
+  context.drawImage(video, 0, 0, 136, 88);
+  const pixels = context.getImageData(0, 0, 136, 88).data;
+  let sum = 0;
+  for (let i = 0; i < pixels.length; i += 7) sum = (sum * 31 + pixels[i]) % 1000000007;
+  return {width: video.videoWidth, height: video.videoHeight, digest: sum};
+};
+"""

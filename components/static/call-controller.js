@@ -4,7 +4,7 @@
  *   call.start(overrides?)  // -> Promise; POST sessionRoute, then connect through the LiveKit bundle
  *   call.end()              // hang up (the SDK sends END_CALL)
  *   call.destroy()          // unmount, cancel timers and polling, empty the root
- *   call.state              // 'idle' | 'requesting' | 'queued' | 'starting' | 'connecting' | 'live' | 'ended' | 'error'
+ *   call.state              // 'idle' | 'requesting' | 'waiting' | 'queued' | 'starting' | 'connecting' | 'live' | 'ended' | 'error'
  *
  * The controller draws the whole call card inside `root` and mirrors its state in
  * root.dataset.callState. The LiveKit bundle (avatar-call.js/.css) is only fetched when a call
@@ -12,15 +12,19 @@
  *
  * config (see DEFAULTS below): avatarId, avatarName, avatarImageUrl, sessionRoute, eventsRoute
  * ("{id}" = session id), statusRoute ("{requestId}"), bundleUrl, cssUrl, maxDuration (s),
- * personality?, startScript?, warnBeforeEndSeconds, offline (the simulator's room: a "Say it as
+ * personality?, startScript?, toolsOff? (tool names this call goes without), warnBeforeEndSeconds, offline (the simulator's room: a "Say it as
  * text" box sends typed words over the data channel, and the card says replies are simulated),
  * and optionally roomOptions (LiveKit RoomOptions passed to the SDK) and
  * onStateChange(state, {sessionId, requestId, error, code}) for the host component.
  *
- * Server contract: POST sessionRoute {avatarId, requestId, personality?, startScript?, maxDuration?}
- * -> 200 {sessionId, serverUrl, token, roomName, expiresAt?} | 4xx/5xx {error, code}; meanwhile
- * GET statusRoute -> {status, queued}. POST eventsRoute {event, at, detail?, transcript?} with
- * event in connected | first_frame | ended | error.
+ * Server contract: POST sessionRoute {avatarId, requestId, personality?, startScript?, maxDuration?,
+ * wait?, toolsOff?} -> 200 {sessionId, serverUrl, token, roomName, expiresAt?} | 4xx/5xx {error, code}; with
+ * wait, a caller refused for want of a free slot (code studio_busy) waits in the studio's line.
+ * GET statusRoute -> {status, queued, place?, ended?, reason?, error?, code?}, polled from the
+ * request until the call ends: it shows the place in line, and ends the card when the session
+ * ends elsewhere (cancelled from the studio, failed upstream, the time limit, another window).
+ * POST eventsRoute {event, at, detail?, transcript?} with event in connected | first_frame |
+ * ended | error.
  */
 (function () {
   'use strict';
@@ -46,6 +50,7 @@
   const STATUS_TEXT = {
     idle: 'Ready to call',
     requesting: 'Requesting a session…',
+    waiting: 'Waiting for a free slot…',
     queued: 'Waiting for a free slot…',
     starting: 'Starting the character…',
     connecting: 'Connecting…',
@@ -55,6 +60,9 @@
   };
 
   const POLL_MS = 500;
+  // Once the call is set up, how often the card asks the studio how the session stands.
+  const FOLLOW_MS = 750;
+  const BUSY_STATES = ['requesting', 'waiting', 'queued', 'starting'];
   const TICK_MS = 250;
   const MAX_EVENTS_SHOWN = 50;
   const END_TIMEOUT_MS = 2500;
@@ -88,6 +96,12 @@
     const bytes = new Uint8Array(16);
     window.crypto.getRandomValues(bytes);
     return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  function ordinal(n) {
+    const tens = n % 100;
+    const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' })[n % 10] || 'th';
+    return n + suffix;
   }
 
   function mmss(seconds) {
@@ -249,7 +263,9 @@
       ui.camera = button('Camera on', 'sc-camera', () => this.toggleCamera());
       ui.end = button('End call', 'sc-danger sc-end', () => this.end());
       ui.again = button('Start a new call', 'sc-primary sc-again', () => this.start(this.lastOverrides));
-      controls.append(ui.start, ui.cancel, ui.mic, ui.camera, ui.end, ui.again);
+      ui.wait = button('Wait for a free slot', 'sc-primary sc-wait',
+        () => this.start(Object.assign({}, this.lastOverrides || {}, { wait: true })));
+      controls.append(ui.start, ui.wait, ui.cancel, ui.mic, ui.camera, ui.end, ui.again);
 
       ui.card.append(head, body, ui.status, ui.notice, ui.guide, ui.say, controls);
       this.ui = ui;
@@ -301,14 +317,17 @@
       const ui = this.ui;
       const s = this.state;
       const call = this.call;
-      const busy = s === 'requesting' || s === 'queued' || s === 'starting' || s === 'connecting';
+      const busy = BUSY_STATES.includes(s) || s === 'connecting';
       const inCall = s === 'connecting' || s === 'live';
 
       ui.card.dataset.callState = s;
       this.root.dataset.callState = s;
 
       ui.status.textContent = this.statusLine();
-      ui.overlayText.textContent = busy ? STATUS_TEXT[s] : s === 'ended' ? 'Call ended' : s === 'error' ? 'Call failed' : '';
+      // Refused for want of a free slot (or a wait that ran out): the caller may wait in line.
+      const slotsBusy = s === 'error' && !!call && ['studio_busy', 'slot_wait_timeout'].includes(call.errorCode);
+      ui.overlayText.textContent = busy ? this.statusLine() : s === 'ended' ? 'Call ended'
+        : slotsBusy ? 'All call slots are busy' : s === 'error' ? 'Call failed' : '';
       this.show(ui.overlay, s !== 'live' && s !== 'idle');
       this.show(ui.spinner, busy);
       this.show(ui.badge, !!this.config.offline);
@@ -316,11 +335,12 @@
       this.show(ui.say, !!this.config.offline && s === 'live');
 
       this.show(ui.start, s === 'idle');
-      this.show(ui.cancel, s === 'requesting' || s === 'queued' || s === 'starting');
+      this.show(ui.cancel, BUSY_STATES.includes(s));
       this.show(ui.mic, inCall);
       this.show(ui.camera, inCall);
       this.show(ui.end, inCall);
       this.show(ui.again, s === 'ended' || s === 'error');
+      this.show(ui.wait, slotsBusy);
       ui.mic.disabled = s !== 'live';
       ui.camera.disabled = s !== 'live';
 
@@ -347,7 +367,11 @@
       if (s === 'idle') return 'Ready to call ' + (this.config.avatarName || 'the character') + '.';
       if (s === 'live') return 'Live' + (call && call.firstFrame ? '' : ' · waiting for video…');
       if (s === 'ended') return 'Call ended' + (call && call.endReason ? ' ' + call.endReason : '') + '.';
+      if (s === 'error' && call && ['studio_busy', 'slot_wait_timeout'].includes(call.errorCode)) {
+        return 'No call slot is free right now.';
+      }
       if (s === 'error') return 'The call could not continue.';
+      if (s === 'waiting' && call && call.place) return 'Waiting for a free slot · ' + ordinal(call.place) + ' in line';
       return STATUS_TEXT[s];
     }
 
@@ -421,6 +445,7 @@
         firstFrame: false,
         connectedAt: 0,
         warning: false,
+        place: 0, // in the studio's line for a call slot (1 = next)
         sent: {}, // timing events already posted
         polling: false,
         errorCode: '',
@@ -441,7 +466,10 @@
       if (this.destroyed) return;
       if (!['idle', 'ended', 'error'].includes(this.state)) return;
       this.unmountHandle();
-      this.lastOverrides = overrides; // "Start a new call" repeats them
+      // "Start a new call" repeats the overrides, but waits in line only when asked again.
+      const repeat = Object.assign({}, overrides || {});
+      delete repeat.wait;
+      this.lastOverrides = repeat;
       const call = this.resetCall(overrides);
       this.setState('requesting');
 
@@ -459,9 +487,11 @@
       if (c.personality) body.personality = c.personality;
       if (c.startScript) body.startScript = c.startScript;
       if (c.maxDuration) body.maxDuration = c.maxDuration;
+      if (c.wait) body.wait = true;
+      if (c.toolsOff && c.toolsOff.length) body.toolsOff = c.toolsOff;
 
       call.abort = new AbortController();
-      this.pollStatus(call);
+      this.followStatus(call);
       let response;
       try {
         response = await postJson(c.sessionRoute, body, { signal: call.abort.signal });
@@ -472,7 +502,6 @@
         return null;
       } finally {
         call.abort = null;
-        call.polling = false;
       }
       if (!this.isCurrent(call)) return null;
       const data = await readJson(response);
@@ -492,7 +521,10 @@
       return data;
     }
 
-    pollStatus(call) {
+    // The studio's word on the call, from the request until the card ends: the place in line and
+    // the session's progress while the POST is pending (the POST decides that outcome), then the
+    // session's end however it came (cancelled from the studio, failed upstream, the time limit).
+    followStatus(call) {
       call.polling = true;
       const url = fillRoute(call.config.statusRoute, { requestId: call.requestId });
       const tick = async () => {
@@ -500,26 +532,46 @@
         try {
           const r = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
           const data = r.ok ? await readJson(r) : null;
-          if (data && call.polling && this.isCurrent(call)) this.applyQueueStatus(data);
+          if (data && call.polling && this.isCurrent(call)) this.applyStatus(call, data);
         } catch (e) {
-          // polling is best effort; the POST decides the outcome
+          // best effort: the next look, the POST or the room decide
         }
-        if (call.polling && this.isCurrent(call)) this.later(tick, POLL_MS);
+        const setUp = this.state === 'connecting' || this.state === 'live';
+        if (call.polling && this.isCurrent(call)) this.later(tick, setUp ? FOLLOW_MS : POLL_MS);
       };
       this.later(tick, POLL_MS);
     }
 
-    applyQueueStatus(data) {
+    applyStatus(call, data) {
       const status = String(data.status || '').toLowerCase();
+      if (this.state === 'connecting' || this.state === 'live') {
+        if (data.ended === true) this.endedElsewhere(call, status, data);
+        return;
+      }
+      if (!BUSY_STATES.includes(this.state) || data.ended === true) return;
       let next = this.state;
-      if (data.queued === true || status === 'queued') next = 'queued';
+      if (status.startsWith('waiting')) {
+        next = 'waiting';
+        call.place = Number(data.place) || 0;
+      } else if (data.queued === true || status === 'queued') next = 'queued';
       else if (status && status !== 'requested' && status !== 'unknown') next = 'starting';
-      if (next !== this.state && ['requesting', 'queued', 'starting'].includes(this.state)) this.setState(next);
+      if (next !== this.state || next === 'waiting') this.setState(next);
+    }
+
+    // The session ended while the card was in the call: close it and say why, in plain words.
+    endedElsewhere(call, status, data) {
+      const reason = String(data.reason || data.error || '').replace(/[.\s]+$/, '');
+      if (status === 'failed') {
+        this.fail(call, 'The call stopped: ' + (reason || 'Runway ended the session') + '.', data.code);
+        return;
+      }
+      const why = reason ? '(' + reason.charAt(0).toLowerCase() + reason.slice(1) + ')' : '(it was ended elsewhere)';
+      this.finish(call, why);
     }
 
     cancel() {
       const call = this.call;
-      if (!call || !['requesting', 'queued', 'starting'].includes(this.state)) return;
+      if (!call || !BUSY_STATES.includes(this.state)) return;
       if (call.abort) call.abort.abort();
       call.finished = true;
       call.polling = false;
@@ -574,7 +626,7 @@
         onFirstFrame: guard(() => this.onFirstFrame(call)),
         onTranscript: guard((entries) => this.setTranscript(entries)),
         onClientEvent: guard((evt) => this.addClientEvent(evt)),
-        onEnd: guard(() => this.finish(call, '')),
+        onEnd: guard(() => this.roomEnded(call)),
         onError: guard((err) => this.fail(call, plainError(err && err.message ? err.message : err),
           undefined, err && err.message ? err.message : String(err))),
       };
@@ -662,12 +714,13 @@
     async end(reason) {
       const call = this.call;
       if (!call || call.finished) return;
-      if (['requesting', 'queued', 'starting'].includes(this.state)) {
+      if (BUSY_STATES.includes(this.state)) {
         this.cancel();
         return;
       }
       if (this.state !== 'live' && this.state !== 'connecting') return;
       const why = typeof reason === 'string' ? reason : '';
+      call.hangingUp = true;
       // Connected: let the SDK send END_CALL and disconnect (its onEnd also lands in finish()).
       // Still connecting: there is nobody to tell; unmounting in finish() drops the connection.
       if (call.handle && this.state === 'live') {
@@ -688,6 +741,40 @@
       if (!call || call.finished || (this.state !== 'live' && this.state !== 'connecting')) return;
       call.endReason = reason;
       this.sendEvent(call, 'ended', { transcript: call.transcript.slice() });
+    }
+
+    // The room closed without the caller hanging up: end the card now, and say why as soon as
+    // the studio knows (the session's end reaches it within a refresh).
+    roomEnded(call) {
+      const asked = call.hangingUp;
+      this.finish(call, '');
+      if (asked || call.endReason) return;
+      const url = fillRoute(call.config.statusRoute, { requestId: call.requestId });
+      let looks = 0;
+      const look = async () => {
+        looks += 1;
+        try {
+          const r = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+          const data = r.ok ? await readJson(r) : null;
+          if (this.call !== call || this.state !== 'ended') return;
+          if (data && data.ended === true) {
+            const reason = String(data.reason || data.error || '').replace(/[.\s]+$/, '');
+            if (String(data.status).toLowerCase() === 'failed') {
+              call.errorText = 'The call stopped: ' + (reason || 'Runway ended the session') + '.';
+              call.errorCode = data.code || '';
+              this.setState('error');
+            } else {
+              call.endReason = reason ? '(' + reason.charAt(0).toLowerCase() + reason.slice(1) + ')' : '';
+              this.render();
+            }
+            return;
+          }
+        } catch (e) {
+          // the card has ended either way
+        }
+        if (looks < 6 && this.call === call && this.state === 'ended') this.later(look, FOLLOW_MS);
+      };
+      this.later(look, 0);
     }
 
     finish(call, reason) {
@@ -768,19 +855,14 @@
     }
 
     addClientEvent(evt) {
-      const li = el('li', 'sc-event');
-      const tool = evt && evt.tool ? String(evt.tool) : 'event';
-      let args = '';
-      try {
-        args = JSON.stringify(evt && evt.args !== undefined ? evt.args : evt);
-      } catch (e) {
-        args = String(evt);
+      // Cards are drawn by tool-events.js (loaded beside this file); a plain line if it is missing.
+      if (window.StudioToolEvents) {
+        window.StudioToolEvents.add(this.ui.events, evt, MAX_EVENTS_SHOWN);
+      } else {
+        const tool = evt && evt.tool ? String(evt.tool) : 'event';
+        this.ui.events.appendChild(el('li', 'sc-event', tool + ' ' + JSON.stringify((evt && evt.args) || {})));
       }
-      li.append(el('code', 'sc-event-tool', tool), el('span', 'sc-event-args', args));
-      this.ui.events.appendChild(li);
-      while (this.ui.events.childElementCount > MAX_EVENTS_SHOWN) this.ui.events.firstElementChild.remove();
       this.show(this.ui.eventsTitle, true);
-      this.ui.events.scrollTop = this.ui.events.scrollHeight;
     }
 
     // -- timing events -------------------------------------------------------------------------

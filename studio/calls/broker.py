@@ -15,15 +15,16 @@ import re
 import statistics
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from studio.calls.guards import Guards
-from studio.calls.ledger import DuplicateRequest, Ledger
+from studio.calls.ledger import Counts, DuplicateRequest, Ledger, LeftLine
 from studio.clock import SystemClock
 from studio.errors import StudioError
 from studio.runway import Credentials, RunwayGateway, SessionSnapshot
-from studio.vocabulary import FAILURE_WORDS, PRESET_AVATARS, TERMINAL
+from studio.vocabulary import FAILURE_WORDS, PRESET_AVATARS, TERMINAL, WAITING
 
 # Polling. Runway marks nearly every new session `queued` on its first look and provisions it in
 # ~0.7–2 s, so an immediate look tells nothing. The broker instead looks in 50 ms steps across the
@@ -35,6 +36,8 @@ CLUSTER_STEP = 0.05
 BACKOFF_STEPS: tuple[float, ...] = (0.25,) * 4 + (0.5,) * 4 + (1.0,) * 4
 POLL_CEILING = 2.0
 QUEUED_INTERVAL = 1.0
+# A caller in line for one of the studio's own slots looks this often (and so keeps its place).
+LINE_INTERVAL = 0.5
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +52,22 @@ class SessionRequest:
     personality: str | None = None
     start_script: str | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # Tools of the character switched off for this call, by name; ALL_TOOLS switches off every one.
+    tools_off: tuple[str, ...] = ()
+    # When every call slot of the studio is in use: wait in line for one instead of a refusal.
+    wait: bool = False
 
     def overrides(self) -> dict[str, object]:
-        chosen = {"personality": self.personality, "startScript": self.start_script}
+        chosen = {"personality": self.personality, "startScript": self.start_script,
+                  "toolsOff": list(self.tools_off)}
         return {k: v for k, v in chosen.items() if v} | {"maxDuration": self.max_duration}
+
+
+ALL_TOOLS = "*"
+# Hooks the actions give the broker: the tools a request's session gets (wire-shaped), and
+# what to do once its session is READY (request id, session id).
+ToolsFor = Callable[[SessionRequest], list[dict[str, Any]]]
+OnReady = Callable[[str, str], None]
 
 
 class ProvisioningEstimate:
@@ -105,9 +120,12 @@ class SessionBroker:
         *,
         mode: str,
         deadline: float,
+        tools_for: ToolsFor | None = None,
+        on_ready: OnReady | None = None,
     ) -> None:
         self.gateway, self.ledger, self.guards, self.clock = gateway, ledger, guards, clock
         self.mode, self.deadline = mode, deadline
+        self.tools_for, self.on_ready = tools_for, on_ready
         self.in_flight: set[str] = set()  # request ids this broker is polling (the refresher skips them)
         self.provisioning = ProvisioningEstimate()
 
@@ -117,24 +135,21 @@ class SessionBroker:
         # Whatever needs the network comes first: claiming the slot must not span an await.
         await self._check_avatar_ready(request.avatar_id)
         rid = request.request_id
-        try:
-            self.ledger.open_request(
-                rid, avatar_id=request.avatar_id, client_id=client_id, mode=self.mode,
-                max_duration=request.max_duration, overrides=request.overrides(), at=self.clock.now(),
-                admit=lambda counts: self.guards.check(client_id, counts),
-            )
-        except DuplicateRequest:
-            raise StudioError("duplicate_request", "That requestId was used already; make a new one.", 409) from None
+        await self._claim_slot(request, client_id)
         self.in_flight.add(rid)
         session_id: str | None = None
         try:
+            tools = self.tools_for(request) if self.tools_for else []
             session_id = await self.gateway.create_session(
                 request.avatar_id, max_duration=request.max_duration,
                 personality=request.personality, start_script=request.start_script,
+                **({"tools": tools} if tools else {}),
             )
             if not self.ledger.attach_session(rid, session_id, self.clock.now()):
                 raise StudioError("session_cancelled", "The call was cancelled before it started.", 409)
             ready = await self._wait_until_ready(rid, session_id)
+            if self.on_ready:
+                self.on_ready(rid, session_id)
             credentials = await self._consume(rid, ready)
             self.ledger.record_consumed(rid, self.clock.now())
             return credentials
@@ -162,6 +177,9 @@ class SessionBroker:
         if row["status"] in TERMINAL:
             return row
         rid, now = row["request_id"], self.clock.now()
+        if row["status"] == WAITING and self.ledger.leave_line(
+                rid, "line_cancelled", "Cancelled from the studio while it waited for a free slot.", now):
+            return self.ledger.get(rid) or row
         if not row["session_id"]:  # still being made: the broker cancels it as soon as it exists
             self.ledger.request_cancel(rid, "cancelled", "Cancelled from the studio.", now)
             return self.ledger.get(rid) or row
@@ -184,6 +202,47 @@ class SessionBroker:
         self.ledger.fail_request(row["request_id"], row["failure_code"] or "cancelled",
                                  row["failure"] or "Cancelled from the studio.", self.clock.now())
         return True
+
+    async def _claim_slot(self, request: SessionRequest, client_id: str) -> None:
+        """Claim one of the studio's call slots, waiting in line for it when the caller asked to.
+
+        A refusal is on record (REFUSED, with why) before it is raised. A caller in line looks
+        every LINE_INTERVAL; going away (the request is cancelled), the deadline passing or a
+        cancel from the studio gives up its place.
+        """
+        rid = request.request_id
+
+        def admit(counts: Counts) -> None:
+            self.guards.check(client_id, counts)
+
+        try:
+            place = self.ledger.open_request(
+                rid, avatar_id=request.avatar_id, client_id=client_id, mode=self.mode,
+                max_duration=request.max_duration, overrides=request.overrides(), at=self.clock.now(),
+                admit=admit, wait=request.wait,
+            )
+        except DuplicateRequest:
+            error = StudioError("duplicate_request", "That requestId was used already; make a new one.", 409)
+            self.ledger.record_refusal(avatar_id=request.avatar_id, client_id=client_id, mode=self.mode,
+                                       max_duration=request.max_duration, error=error, at=self.clock.now())
+            raise error from None
+        deadline = self.clock.now() + self.guards.settings.slot_wait_deadline
+        try:
+            while place is not None:
+                if self.clock.now() >= deadline:
+                    raise StudioError("slot_wait_timeout", "No call slot became free within "
+                                      f"{self.guards.settings.slot_wait_deadline:g} s. Try again later.", 429)
+                await self.clock.sleep(LINE_INTERVAL)
+                place = self.ledger.wait_turn(rid, self.clock.now(), admit)
+        except LeftLine as left:
+            raise StudioError(left.code or "line_cancelled", left.message or "The wait was cancelled.", 409) from None
+        except StudioError as error:
+            self.ledger.leave_line(rid, error.code, error.message, self.clock.now())
+            raise
+        except asyncio.CancelledError:
+            self.ledger.leave_line(rid, "left_line", "The caller left while waiting for a free slot.",
+                                   self.clock.now())
+            raise
 
     async def _check_avatar_ready(self, avatar_id: str) -> None:
         """Refuse a custom avatar that cannot take calls before a session is paid for."""
@@ -219,7 +278,9 @@ class SessionBroker:
             await self.clock.sleep(max(0.0, next_at - self.clock.now()))
             snapshot = await self.gateway.retrieve_session(session_id)
             now, looks = self.clock.now(), looks + 1
-            self.ledger.record_status(rid, snapshot.status, now, queued=snapshot.queued,
+            # Runway marks nearly every session queued on its first look; later it means "no slot".
+            in_queue = snapshot.queued and looks > 1
+            self.ledger.record_status(rid, snapshot.status, now, queued=in_queue,
                                       duration=snapshot.duration, failure=snapshot.failure,
                                       failure_code=snapshot.failure_code)
             if snapshot.status == "READY":
@@ -228,8 +289,6 @@ class SessionBroker:
                 return snapshot
             if snapshot.terminal:
                 raise _ended_early(snapshot)
-            # Runway marks nearly every session queued on its first look; later it means "no slot".
-            in_queue = snapshot.queued and looks > 1
             if in_queue:
                 waited_for_slot, began = True, now
                 offsets = poll_offsets(self.provisioning.span())

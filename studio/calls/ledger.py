@@ -4,7 +4,9 @@ It lives in the studio's database (`studio.store`): an embedded SQLite file by d
 PostgreSQL every replica shares when `STUDIO_DATABASE_URL` names one; the SQL below runs on both.
 
 One row per session request, keyed by the request id the studio makes before calling Runway, so a
-request that fails before Runway answers is still on record. Lifecycle moments get their own
+request that fails before Runway answers is still on record; so is an attempt a limit turned away
+(REFUSED, with why), and a caller waiting in line for a call slot (WAITING: the line is these rows,
+in the order they came). Lifecycle moments get their own
 timestamp columns (what the Sessions tab measures) and an append-only `events` table (the
 timeline). All writes go through this class; nothing else opens the database.
 """
@@ -12,12 +14,14 @@ timeline). All writes go through this class; nothing else opens the database.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from studio.errors import StudioError
 from studio.store import Database, Transaction, open_database
-from studio.vocabulary import CANCEL_CODES, TERMINAL
+from studio.vocabulary import CANCEL_CODES, REFUSED, TERMINAL, WAITING
 
 # Marks a timestamp column that keeps its first value: COALESCE(column, now).
 FIRST_SEEN = object()
@@ -36,6 +40,17 @@ _COLUMNS = (
 # A create call that has not answered in this long is not coming back (a crashed replica).
 SHARED_CREATE_GRACE = 120.0
 _TERMINAL_SQL = f"status IN ({', '.join(repr(s) for s in sorted(TERMINAL))})"
+# Rows that hold a call slot: open, and past the line (a WAITING row holds none).
+_HOLDS_SLOT_SQL = f"NOT {_TERMINAL_SQL} AND status <> '{WAITING}'"
+# Rows that count toward the per-caller and daily limits: all but those never let through.
+_COUNTED_SQL = f"status NOT IN ('{WAITING}', '{REFUSED}')"
+# A caller in line says it is still there on every look (`updated_at`); a row not refreshed for
+# this long belongs to a caller, or a replica, that is gone: it keeps no place.
+LINE_STALE = 10.0
+# One refused row per caller and reason in this long: a caller retrying in a loop adds no rows.
+REFUSAL_COALESCE = 60.0
+# Places in line one caller may hold at once (each look is a short write on the shared database).
+PLACES_PER_CALLER = 3
 
 
 class Ledger:
@@ -66,27 +81,102 @@ class Ledger:
         overrides: dict[str, Any],
         at: float,
         admit: Callable[[Counts], None] | None = None,
-    ) -> None:
+        wait: bool = False,
+    ) -> int | None:
         """Insert a REQUESTED row; `admit` sees the counts in the same transaction and may refuse.
 
         Checking and inserting in one serialised transaction (SQLite's `BEGIN IMMEDIATE`, or
         PostgreSQL's transaction-level advisory lock, taken by every replica) is what makes the
         guards hold under a burst: no other request, in this process or any replica, can claim a
         slot between.
+        A refusal (`StudioError` from `admit`) is recorded as a REFUSED row and raised; with
+        `wait`, a refusal for want of a free slot (`SlotsBusy`) puts the request in line instead
+        (a WAITING row) and returns its place (1 = next). None: admitted.
         A request id already on record raises `DuplicateRequest`.
         """
+        row = (request_id, avatar_id, mode, client_id, max_duration, json.dumps(overrides), at)
+        refusal: StudioError | None = None
         with self.db.transaction(serialised=True) as db:
-            if admit is not None:
-                admit(Counts(db))
+            counts = Counts(db, request_id, fresh_since=at - LINE_STALE)
+            status = "REQUESTED"
             try:
-                db.execute(
-                    "INSERT INTO sessions (request_id, avatar_id, status, mode, client_id, max_duration,"
-                    " overrides, requested_at, updated_at) VALUES (?, ?, 'REQUESTED', ?, ?, ?, ?, ?, ?)",
-                    (request_id, avatar_id, mode, client_id, max_duration, json.dumps(overrides), at, at),
-                )
-            except self.db.integrity_errors:
-                raise DuplicateRequest(request_id) from None
-            _event(db, request_id, "requested", at)
+                if admit is not None:
+                    admit(counts)
+            except SlotsBusy as busy:
+                refusal = busy if not wait else _line_full(db, client_id, at - LINE_STALE)
+                status = WAITING
+            except StudioError as error:
+                refusal = error
+            if refusal is not None:
+                _record_refusal(db, row, refusal)
+            else:
+                try:
+                    db.execute(
+                        "INSERT INTO sessions (request_id, avatar_id, status, mode, client_id, max_duration,"
+                        " overrides, requested_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (request_id, avatar_id, status, mode, client_id, max_duration, json.dumps(overrides),
+                         at, at),
+                    )
+                except self.db.integrity_errors:
+                    raise DuplicateRequest(request_id) from None
+                _event(db, request_id, "waiting" if status == WAITING else "requested", at)
+                if status == WAITING:
+                    return counts.ahead() + 1
+        if refusal is not None:
+            raise refusal
+        return None
+
+    def record_refusal(self, *, avatar_id: str, client_id: str, mode: str, max_duration: int,
+                       error: StudioError, at: float) -> None:
+        """Record an attempt turned away before it could claim a slot (a duplicate request id)."""
+        row = (uuid.uuid4().hex, avatar_id, mode, client_id, max_duration, "{}", at)
+        with self.db.transaction() as db:
+            _record_refusal(db, row, error)
+
+    def wait_turn(self, request_id: str, at: float, admit: Callable[[Counts], None]) -> int | None:
+        """One look from a caller in line: None once admitted (the row turns REQUESTED), or its
+        place. Fair across replicas: places follow the order requests joined the line, and a
+        request is admitted only when the free slots reach its place.
+        Raises `LeftLine` when the row left the line meanwhile (cancelled from the studio), and
+        the `StudioError` of any other refusal (the row turns REFUSED).
+        """
+        refusal: StudioError | None = None
+        with self.db.transaction(serialised=True) as db:
+            row = db.execute("SELECT status, failure, failure_code FROM sessions WHERE request_id = ?",
+                             (request_id,)).fetchone()
+            if row is None or row["status"] != WAITING:
+                raise LeftLine(row["failure_code"] if row else None, row["failure"] if row else None)
+            counts = Counts(db, request_id, fresh_since=at - LINE_STALE)
+            try:
+                admit(counts)
+            except SlotsBusy:
+                _update(db, request_id, {"updated_at": at}, at)
+                return counts.ahead() + 1
+            except StudioError as error:
+                refusal = error
+                _update(db, request_id, {"status": REFUSED, "ended_at": at, "updated_at": at,
+                                         "failure": error.message, "failure_code": error.code}, at)
+                _event(db, request_id, "refused", at, error.message)
+            else:
+                # The call is asked for now: the time in line (its events) is not time to READY.
+                _update(db, request_id, {"status": "REQUESTED", "requested_at": at, "updated_at": at}, at)
+                _event(db, request_id, "admitted", at)
+        if refusal is not None:
+            raise refusal
+        return None
+
+    def leave_line(self, request_id: str, code: str, message: str, at: float) -> bool:
+        """End a WAITING row (the caller left, the wait ran out, or the studio cancelled it) as
+        REFUSED: it never reached Runway and counts toward no limit. False if it was not waiting."""
+        with self._write() as db:
+            row = db.execute(f"SELECT status FROM sessions WHERE request_id = ?{self.db.row_lock}",
+                             (request_id,)).fetchone()
+            if row is None or row["status"] != WAITING:
+                return False
+            _update(db, request_id, {"status": REFUSED, "ended_at": at, "updated_at": at,
+                                     "failure": message, "failure_code": code}, at)
+            _event(db, request_id, "left_line", at, message)
+            return True
 
     def attach_session(self, request_id: str, session_id: str, at: float) -> bool:
         """Record the Runway session; False when the call was cancelled while it was made."""
@@ -184,11 +274,18 @@ class Ledger:
             older_than = SHARED_CREATE_GRACE if self.shared else 0.0
         with self._write() as db:
             ids = [r["request_id"] for r in db.execute(
-                f"SELECT request_id FROM sessions WHERE session_id IS NULL AND NOT {_TERMINAL_SQL}"
+                f"SELECT request_id FROM sessions WHERE session_id IS NULL AND {_HOLDS_SLOT_SQL}"
                 " AND requested_at <= ?", (at - older_than,))]
+            # In line: gone once its caller stopped looking (on a ledger of our own, all of them).
+            stale = at - (LINE_STALE if self.shared else 0.0)
+            waiting = [r["request_id"] for r in db.execute(
+                "SELECT request_id FROM sessions WHERE status = ? AND updated_at <= ?", (WAITING, stale))]
         for request_id in ids:
             self.fail_request(request_id, "interrupted", "The studio restarted before Runway answered.", at)
-        return len(ids)
+        for request_id in waiting:
+            self.leave_line(request_id, "line_abandoned", "The place in line was given up (the studio "
+                            "restarted, or the caller stopped waiting).", at)
+        return len(ids) + len(waiting)
 
     # Reads -------------------------------------------------------------------------------
 
@@ -246,6 +343,15 @@ class Ledger:
     def count_open(self) -> int:
         return _one(self.db.query(Counts.OPEN))
 
+    def place_in_line(self, request_id: str, at: float) -> int | None:
+        """A WAITING request's place in line (1 = next), or None when it is not in line."""
+        rows = self.db.query("SELECT requested_at FROM sessions WHERE request_id = ? AND status = ?",
+                             (request_id, WAITING))
+        if not rows:
+            return None
+        return _one(self.db.query(*Counts.ahead_query(request_id, rows[0]["requested_at"],
+                                                      at - LINE_STALE))) + 1
+
     def count_since(self, since: float, client_id: str | None = None) -> int:
         return _one(self.db.query(*Counts.since_query(since, client_id)))
 
@@ -259,20 +365,50 @@ class DuplicateRequest(Exception):
     """A request id that is on record already."""
 
 
+class SlotsBusy(StudioError):
+    """The refusal a caller may wait out in line: every call slot is in use (or promised to
+    callers ahead in line)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("studio_busy", message, 429)
+
+
+class LeftLine(Exception):
+    """A request is no longer in line (cancelled from the studio, or given up)."""
+
+    def __init__(self, code: str | None, message: str | None) -> None:
+        super().__init__(message or "The request is no longer waiting.")
+        self.code, self.message = code, message
+
+
 class Counts:
-    """The numbers the guards need, read on the transaction given (the one that inserts the row)."""
+    """The numbers the guards need, read on the transaction given (the one that inserts the row).
 
-    OPEN = f"SELECT COUNT(*) AS n FROM sessions WHERE NOT {_TERMINAL_SQL}"
+    `request_id`: the request being admitted (in line already, or new); `fresh_since`: callers in
+    line who looked since then still hold their place.
+    """
 
-    def __init__(self, db: Transaction) -> None:
-        self._db = db
+    OPEN = f"SELECT COUNT(*) AS n FROM sessions WHERE {_HOLDS_SLOT_SQL}"
+
+    def __init__(self, db: Transaction, request_id: str | None = None, fresh_since: float | None = None) -> None:
+        self._db, self._request_id, self._fresh_since = db, request_id, fresh_since
 
     @staticmethod
     def since_query(since: float, client_id: str | None = None) -> tuple[str, tuple[Any, ...]]:
         if client_id is None:
-            return "SELECT COUNT(*) AS n FROM sessions WHERE requested_at >= ?", (since,)
-        return ("SELECT COUNT(*) AS n FROM sessions WHERE client_id = ? AND requested_at >= ?",
+            return f"SELECT COUNT(*) AS n FROM sessions WHERE requested_at >= ? AND {_COUNTED_SQL}", (since,)
+        return (f"SELECT COUNT(*) AS n FROM sessions WHERE client_id = ? AND requested_at >= ? AND {_COUNTED_SQL}",
                 (client_id, since))
+
+    @staticmethod
+    def ahead_query(request_id: str | None, requested_at: float | None,
+                    fresh_since: float) -> tuple[str, tuple[Any, ...]]:
+        """Callers still in line ahead of a request (all of them, for a request not in line)."""
+        sql = "SELECT COUNT(*) AS n FROM sessions WHERE status = ? AND updated_at >= ?"
+        if requested_at is None:
+            return sql, (WAITING, fresh_since)
+        return (sql + " AND (requested_at < ? OR (requested_at = ? AND request_id < ?))",
+                (WAITING, fresh_since, requested_at, requested_at, request_id))
 
     def open(self) -> int:
         """Sessions not ended, whatever their status says: an unknown status still holds a slot."""
@@ -280,6 +416,15 @@ class Counts:
 
     def since(self, since: float, client_id: str | None = None) -> int:
         return _one([self._db.execute(*self.since_query(since, client_id)).fetchone()])
+
+    def ahead(self) -> int:
+        """Callers in line before this request: free slots go to them first."""
+        if self._fresh_since is None:
+            return 0
+        mine = self._db.execute("SELECT requested_at FROM sessions WHERE request_id = ? AND status = ?",
+                                (self._request_id, WAITING)).fetchone() if self._request_id else None
+        query = self.ahead_query(self._request_id, mine["requested_at"] if mine else None, self._fresh_since)
+        return _one([self._db.execute(*query).fetchone()])
 
 
 def _one(rows: list[Mapping[str, Any]]) -> int:
@@ -307,6 +452,34 @@ def _has_final_transcript(db: Transaction, request_id: str, row_lock: str = "") 
     row = db.execute(f"SELECT 1 AS n FROM sessions WHERE request_id = ? AND transcript IS NOT NULL"
                      f" AND {_TERMINAL_SQL}{row_lock}", (request_id,)).fetchone()
     return row is not None
+
+
+def _line_full(db: Transaction, client_id: str, fresh_since: float) -> StudioError | None:
+    """The refusal for a caller who holds every place in line it may, else None."""
+    held = _one([db.execute("SELECT COUNT(*) AS n FROM sessions WHERE client_id = ? AND status = ?"
+                            " AND updated_at >= ?", (client_id, WAITING, fresh_since)).fetchone()])
+    if held < PLACES_PER_CALLER:
+        return None
+    return StudioError("line_full", f"You are already waiting for {PLACES_PER_CALLER} call slots; "
+                       "wait for those, or try again when a call ends.", 429)
+
+
+def _record_refusal(db: Transaction, row: tuple[Any, ...], error: StudioError) -> None:
+    """A REFUSED row saying why, unless this caller was refused for the same reason just before."""
+    request_id, _, _, client_id, _, _, at = row
+    recent = db.execute(
+        "SELECT 1 AS n FROM sessions WHERE client_id = ? AND status = ? AND failure_code = ?"
+        " AND requested_at >= ?", (client_id, REFUSED, error.code, at - REFUSAL_COALESCE)).fetchone()
+    if recent is not None:
+        return
+    if db.execute("SELECT 1 AS n FROM sessions WHERE request_id = ?", (request_id,)).fetchone():
+        request_id = uuid.uuid4().hex  # a duplicate request id: the refusal gets its own row
+    db.execute(
+        "INSERT INTO sessions (request_id, avatar_id, status, mode, client_id, max_duration, overrides,"
+        " requested_at, ended_at, updated_at, failure, failure_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (request_id, row[1], REFUSED, row[2], client_id, row[4], row[5], at, at, at, error.message, error.code),
+    )
+    _event(db, request_id, "refused", at, error.message)
 
 
 def _event(db: Transaction, request_id: str, name: str, at: float, detail: str | None = None) -> None:

@@ -2,7 +2,7 @@
 words what went wrong when one FAILED.
 
 A form is checked whole (`forms.validate_character`) before anything is sent. Reference images
-go through `images` (pre-flight, orientation, colour, optional centre crop to the 1088×704
+go through `images` (pre-flight, orientation, colour, optional crop to the 1088×704
 stream) and up through an ephemeral upload (`runway://`); an image URL whose name resolves inside
 our network is refused first (`studio.netguard`).
 """
@@ -279,7 +279,8 @@ class CharacterService:
     async def _prepare_image(self, form: CharacterForm) -> PreparedImage:
         if form.image_data is not None:
             try:
-                filename, data = images.to_upload(form.image_data, form.image_filename, crop=form.crop)
+                filename, data = images.to_upload(form.image_data, form.image_filename, crop=form.crop,
+                                                  focus=form.crop_focus)
             except images.ImageRejected as rejected:
                 raise FormInvalid({"image": "Reference image: " + " ".join(rejected.problems)}) from rejected
             return PreparedImage(await self.gateway.upload(filename, data), uploaded=True)

@@ -223,6 +223,8 @@ class CharacterForm:
     image_filename: str | None = None
     image_url: str = ""
     crop: bool = True
+    # Where the crop sits, (x, y) from 0 (left / top) to 1 (right / bottom); the centre by default.
+    crop_focus: tuple[float, float] = (0.5, 0.5)
 
     @property
     def has_image(self) -> bool:

@@ -50,6 +50,7 @@ except ImportError:  # pragma: no cover - depends on the Pillow build
 __all__ = [
     "ACCEPTED_FORMATS",
     "BRIGHT_MEAN_LUMA",
+    "CENTRE",
     "DARK_MEAN_LUMA",
     "HEAVY_CROP_FRACTION",
     "JPEG_QUALITY",
@@ -84,6 +85,8 @@ __all__ = [
 # Constants
 # --------------------------------------------------------------------------
 
+#: Where a crop sits by default: the middle of the spare pixels, (x, y) in 0..1.
+CENTRE: tuple[float, float] = (0.5, 0.5)
 #: Size of the Runway Characters video stream, (width, height) in pixels.
 STREAM_SIZE: tuple[int, int] = (1088, 704)
 #: Aspect ratio of the stream, 17:11 (about 1.545, landscape).
@@ -706,8 +709,9 @@ def _encode(img: Image.Image, image_format: Literal["JPEG", "PNG"], quality: int
     return buffer.getvalue()
 
 
-def _crop_to(img: Image.Image, target: tuple[int, int], resize: bool) -> Image.Image:
-    box = crop_box(img.width, img.height, target)
+def _crop_to(img: Image.Image, target: tuple[int, int], resize: bool,
+             focus: tuple[float, float] = CENTRE) -> Image.Image:
+    box = crop_box(img.width, img.height, target, focus)
     cropped = img.crop(box)
     if resize and (cropped.width > target[0] or cropped.height > target[1]):
         # reducing_gap: box-reduce big photos first, then LANCZOS (visually identical, faster)
@@ -792,9 +796,14 @@ def normalise(data: bytes) -> NormalisedImage:
 
 
 def crop_box(
-    width: int, height: int, target: tuple[int, int] = STREAM_SIZE
+    width: int, height: int, target: tuple[int, int] = STREAM_SIZE,
+    focus: tuple[float, float] = CENTRE,
 ) -> tuple[int, int, int, int]:
-    """Largest centred box with the target's aspect ratio, as (left, top, right, bottom).
+    """Largest box with the target's aspect ratio, as (left, top, right, bottom).
+
+    ``focus`` places the box where the picture has spare pixels: (x, y) from 0 (the box
+    touches the left / top edge) to 1 (the right / bottom edge); the default, the centre,
+    is what a portrait keeps when nobody moves it. Values outside 0..1 are clamped.
 
     Integer geometry: the side that limits the box is kept whole; the other is
     the limiting side scaled by the target ratio, rounded to the nearest pixel
@@ -811,8 +820,9 @@ def crop_box(
     else:  # taller than the target: keep full width
         box_w = width
         box_h = min(height, max(1, (2 * width * target_h + target_w) // (2 * target_w)))
-    left = (width - box_w) // 2
-    top = (height - box_h) // 2
+    fx, fy = (min(1.0, max(0.0, float(f))) for f in focus)
+    left = int((width - box_w) * fx)  # the centre: (spare) // 2, the extra pixel right/bottom
+    top = int((height - box_h) * fy)
     return left, top, left + box_w, top + box_h
 
 
@@ -822,6 +832,7 @@ def centre_crop(
     resize: bool = True,
     *,
     image_format: Literal["JPEG", "PNG"] = "JPEG",
+    focus: tuple[float, float] = CENTRE,
 ) -> bytes:
     """Normalise, crop to the target's shape around the centre, encode.
 
@@ -830,12 +841,13 @@ def centre_crop(
     size (and the target's aspect, to within a pixel). JPEG quality is
     :data:`JPEG_QUALITY`. Raises :class:`ImageRejected` like :func:`normalise`.
     """
-    image = _crop_to(normalise(data).image, target, resize)
+    image = _crop_to(normalise(data).image, target, resize, focus)
     return _encode(image, image_format, JPEG_QUALITY)
 
 
 def crop_preview(
-    data: bytes, max_width: int = PREVIEW_MAX_WIDTH, target: tuple[int, int] = STREAM_SIZE
+    data: bytes, max_width: int = PREVIEW_MAX_WIDTH, target: tuple[int, int] = STREAM_SIZE,
+    focus: tuple[float, float] = CENTRE,
 ) -> bytes:
     """Small JPEG of exactly what :func:`centre_crop` would stream, for the UI.
 
@@ -843,7 +855,7 @@ def crop_preview(
     """
     if max_width < 1:
         raise ValueError("max_width must be positive")
-    image = _crop_to(normalise(data).image, target, resize=True)
+    image = _crop_to(normalise(data).image, target, resize=True, focus=focus)
     if image.width > max_width:
         height = max(1, round(image.height * max_width / image.width))
         image = image.resize((max_width, height), Image.Resampling.LANCZOS)
@@ -872,6 +884,7 @@ def to_upload(
     *,
     crop: bool = False,
     max_side: int | None = UPLOAD_MAX_SIDE,
+    focus: tuple[float, float] = CENTRE,
 ) -> tuple[str, bytes]:
     """What we send to Runway: ``(safe filename, image bytes)``.
 
@@ -886,7 +899,7 @@ def to_upload(
     """
     image = normalise(data).image
     if crop:
-        image = _crop_to(image, STREAM_SIZE, resize=True)
+        image = _crop_to(image, STREAM_SIZE, resize=True, focus=focus)
     if max_side is not None and max(image.size) > max_side:
         image = image.copy()
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)

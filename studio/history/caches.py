@@ -44,8 +44,11 @@ class ConversationsCache:
         self, gateway: Any, *, ttl: float = 10.0, idle_after: float = 60.0, limit: int = 100,
         detail_ttl: float = 600.0, detail_slots: int = 256,
         monotonic: Monotonic = time.monotonic, sleep: Sleep = asyncio.sleep,
+        fetch_list: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
     ) -> None:
         self.gateway, self.ttl, self.idle_after, self.limit = gateway, ttl, idle_after, limit
+        # How the list is fetched: straight from the gateway, or once for all replicas.
+        self.fetch_list = fetch_list or (lambda: gateway.list_conversations(limit))
         self.detail_ttl, self.detail_slots = detail_ttl, detail_slots
         self.monotonic, self.sleep = monotonic, sleep
         self.items: list[dict[str, Any]] = []
@@ -86,7 +89,7 @@ class ConversationsCache:
         self._attempted = self.monotonic()
         self.upstream_calls += 1
         try:
-            items = await self.gateway.list_conversations(self.limit)
+            items = await self.fetch_list()
         except StudioError as error:
             self.error = error.message
             return

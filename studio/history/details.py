@@ -17,11 +17,11 @@ from studio.history.words import (
     epoch,
     failure_text,
 )
-from studio.vocabulary import IN_PROGRESS, OPEN, REQUESTED, status_label
+from studio.vocabulary import IN_PROGRESS, OPEN, REQUESTED, WAITING, status_label
 
 # What the details' Cancel may end: a studio session with a Runway session that has not ended
 # (a request Runway has not answered yet has nothing to cancel).
-CANCELLABLE = frozenset(OPEN) - {REQUESTED}
+CANCELLABLE = (frozenset(OPEN) - {REQUESTED}) | {WAITING}  # a caller in line can be let go
 LEDGER_TRANSCRIPT, RUNWAY_TRANSCRIPT = "the studio's ledger", "Runway's conversations API"
 
 
@@ -86,8 +86,12 @@ def session_details(
     now: float,
     *,
     fetched_at: float | None = None,
+    answered: Sequence[dict[str, Any]] = (),
 ) -> SessionDetails:
-    """Everything the details panel shows of one session (a ledger row, a conversation, or both)."""
+    """Everything the details panel shows of one session (a ledger row, a conversation, or both).
+
+    `answered`: the tool calls the studio itself recorded (its RPC backend's answers), shown when
+    Runway's conversation has no record of them (yet, or at all)."""
     if row is None and conversation is None:
         raise ValueError("a session needs a ledger row or a conversation")
     conversation = conversation or {}
@@ -113,7 +117,7 @@ def session_details(
             call | {"at": entry.get("timestamp")}
             for entry in (conversation.get("transcript") or row and row.get("transcript") or [])
             for call in _tool_calls(entry)
-        ],
+        ] or [_answered_call(call) for call in answered],
         recording_url=conversation.get("recording_url"),
         recording_fetched_at=fetched_at if conversation.get("recording_url") else None,
         duration=clock_duration(facts.seconds),
@@ -163,8 +167,19 @@ def _transcript(
 
 def _entry(entry: dict[str, Any]) -> dict[str, Any]:
     stamp = entry.get("timestamp")
-    return {"role": entry.get("role") or "", "content": entry.get("content") or "",
-            "timestamp": stamp.isoformat() if hasattr(stamp, "isoformat") else stamp}
+    out = {"role": entry.get("role") or "", "content": entry.get("content") or "",
+           "timestamp": stamp.isoformat() if hasattr(stamp, "isoformat") else stamp}
+    called = [c.get("name") for c in entry.get("tool_calls") or entry.get("toolCalls") or []]
+    if called:  # a turn where the character used tools (its content is often empty)
+        out["tools"] = called
+    return out
+
+
+def _answered_call(call: dict[str, Any]) -> dict[str, Any]:
+    """A tool call from the studio's own record, in the shape of Runway's."""
+    return {"name": call.get("tool"), "arguments": call.get("arguments") or {},
+            "result": call.get("answer"), "error": call.get("error"),
+            "duration_ms": call.get("latency_ms"), "at": call.get("at")}
 
 
 def _tool_calls(entry: dict[str, Any]) -> list[dict[str, Any]]:
@@ -174,6 +189,8 @@ def _tool_calls(entry: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for call in calls:
         result = results.get(call.get("id") or call.get("name")) or {}
+        duration = result.get("duration_ms", result.get("durationMs"))
         out.append({"name": call.get("name"), "arguments": call.get("arguments") or {},
-                    "result": result.get("result"), "error": result.get("error")})
+                    "result": result.get("result"), "error": result.get("error"),
+                    "duration_ms": duration})
     return out

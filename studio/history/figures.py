@@ -12,7 +12,7 @@ import pandas as pd
 
 from studio.history.frames import seconds_used
 from studio.history.words import utc_day_start
-from studio.vocabulary import COMPLETED, MODEL, OPEN_STATUSES, TERMINAL
+from studio.vocabulary import COMPLETED, MODEL, NOT_ADMITTED, OPEN_STATUSES, TERMINAL
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def session_figures(
 ) -> Figures:
     """Counts, success rate, p50/p95 latencies, minutes and estimated spend of some sessions."""
     status = selected["status"].to_numpy()
-    ended = int(np.isin(status, list(TERMINAL)).sum())
+    ended = int(np.isin(status, list(TERMINAL - NOT_ADMITTED)).sum())  # refusals are not failed calls
     completed = int((status == COMPLETED).sum())
     minutes = float(seconds_used(selected, now).sum()) / 60.0
     credits, usd = estimated_spend(minutes, credits_per_minute, usd_per_credit)

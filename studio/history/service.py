@@ -10,6 +10,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -30,12 +31,14 @@ from studio.history.frames import (
     merge_sessions,
 )
 from studio.history.words import avatar_label, utc_day_start
+from studio.store.values import FetchOnce, SharedValues
 from studio.vocabulary import PRESET_AVATARS, is_terminal
 
 log = logging.getLogger(__name__)
 
 ORGANIZATION_TTL, USAGE_TTL = 30.0, 60.0  # seconds the Usage tab's upstream values are shared
 USAGE_DAYS = 30
+Fetch = Callable[[], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,15 @@ class SessionsView:
     conversations_fetched_at: float | None
 
 
+def _once_for_all_replicas(ledger: Any) -> Callable[[str, Fetch, float], Fetch]:
+    """On a database several replicas share, an upstream value is fetched by one of them per
+    interval and read by the others; on a replica's own database, fetched as is."""
+    if not getattr(ledger, "shared", False):
+        return lambda _name, fetch, _ttl: fetch
+    values = SharedValues(ledger.db)
+    return lambda name, fetch, ttl: FetchOnce(values, name, fetch, ttl)
+
+
 class History:
     """The Sessions and Usage tabs' data, shared by every viewer (one per studio).
 
@@ -60,13 +72,19 @@ class History:
     def __init__(
         self, settings: Any, ledger: Any, gateway: Any, clock: Any, *, ttl: float = 10.0,
         monotonic: Monotonic = time.monotonic, sleep: Sleep = asyncio.sleep,
+        tool_calls: Callable[[str], list[dict[str, Any]]] = lambda _session_id: [],
     ) -> None:
         self.settings, self.ledger, self.gateway, self.clock = settings, ledger, gateway, clock
+        self.tool_calls = tool_calls  # the tool calls the studio answered in a session
         self.sleep = sleep
         self.mirror = LedgerMirror(ledger, clock, monotonic=monotonic)
-        self.conversations = ConversationsCache(gateway, ttl=ttl, monotonic=monotonic, sleep=sleep)
-        self.organization = SharedValue(gateway.organization, ORGANIZATION_TTL, monotonic=monotonic)
-        self.usage = SharedValue(self._usage_30_days, USAGE_TTL, monotonic=monotonic)
+        once = _once_for_all_replicas(ledger)
+        self.conversations = ConversationsCache(
+            gateway, ttl=ttl, monotonic=monotonic, sleep=sleep,
+            fetch_list=once("conversations", lambda: gateway.list_conversations(100), ttl))
+        self.organization = SharedValue(once("organization", gateway.organization, ORGANIZATION_TTL),
+                                        ORGANIZATION_TTL, monotonic=monotonic)
+        self.usage = SharedValue(once("usage", self._usage_30_days, USAGE_TTL), USAGE_TTL, monotonic=monotonic)
         self._merged_key: tuple[int, int] | None = None
         self._merged: pd.DataFrame = merge_sessions(empty_frame(), empty_frame())
         self._conversations_key: int | None = None
@@ -168,7 +186,14 @@ class History:
                 log.info("conversation %s unavailable: %s", session_id, error.message)
         if row is None and conversation is None:
             raise StudioError("not_found", "Neither the studio nor Runway knows that session.", 404)
-        return session_details(row, events, conversation, self.clock.now(), fetched_at=fetched_at)
+        answered = self.tool_calls(session_id) if session_id else []
+        return session_details(row, events, conversation, self.clock.now(), fetched_at=fetched_at,
+                               answered=answered)
+
+    def remember_names(self, names: dict[str, str]) -> None:
+        """Characters' names the studio already knows (its own characters), so their sessions read
+        by name before the next conversations listing says so."""
+        self.conversations.names.update({k: v for k, v in names.items() if k and v})
 
     def avatar_choices(self) -> list[tuple[str, str]]:
         """(label, avatar id) of every avatar in the ledger or the conversations, then presets."""

@@ -1,4 +1,7 @@
-"""The embedded back-end: one SQLite file (WAL), one connection, one lock, BEGIN IMMEDIATE writes."""
+"""The embedded back-end: one SQLite file (WAL), one connection, one lock, BEGIN IMMEDIATE writes.
+
+Its schema comes from the same versioned migration files as PostgreSQL's (`migrations.py`).
+"""
 
 from __future__ import annotations
 
@@ -10,48 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.store.base import Database, Rows
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    request_id     TEXT PRIMARY KEY,
-    session_id     TEXT UNIQUE,
-    avatar_id      TEXT NOT NULL,
-    status         TEXT NOT NULL,
-    queued         INTEGER NOT NULL DEFAULT 0,
-    failure        TEXT,
-    failure_code   TEXT,
-    duration       INTEGER,
-    max_duration   INTEGER,
-    overrides      TEXT NOT NULL DEFAULT '{}',
-    mode           TEXT NOT NULL,
-    client_id      TEXT NOT NULL,
-    requested_at   REAL NOT NULL,
-    created_at     REAL,
-    ready_at       REAL,
-    consumed_at    REAL,
-    connected_at   REAL,
-    first_frame_at REAL,
-    running_at     REAL,
-    ended_at       REAL,
-    transcript     TEXT,
-    cancel_pending INTEGER NOT NULL DEFAULT 0,
-    updated_at     REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_status ON sessions(status);
-CREATE INDEX IF NOT EXISTS sessions_requested ON sessions(requested_at);
-CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_id, requested_at);
-CREATE TABLE IF NOT EXISTS events (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    request_id TEXT NOT NULL REFERENCES sessions(request_id),
-    name       TEXT NOT NULL,
-    at         REAL NOT NULL,
-    detail     TEXT
-);
-CREATE INDEX IF NOT EXISTS events_request ON events(request_id, at);
-"""
-
-# Columns added after the first release, with their definitions, for databases made before them.
-_ADDED_COLUMNS = {"cancel_pending": "INTEGER NOT NULL DEFAULT 0"}
+from studio.store.migrations import migrate_sqlite
 
 
 class SqliteDatabase(Database):
@@ -66,11 +28,7 @@ class SqliteDatabase(Database):
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        present = {row["name"] for row in self._db.execute("PRAGMA table_info(sessions)")}
-        for column, definition in _ADDED_COLUMNS.items():
-            if column not in present:
-                self._db.execute(f"ALTER TABLE sessions ADD COLUMN {column} {definition}")
+        self.applied = migrate_sqlite(self._db)
 
     @contextlib.contextmanager
     def transaction(self, *, serialised: bool = False) -> Iterator[sqlite3.Connection]:

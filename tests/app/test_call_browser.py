@@ -10,11 +10,11 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 import simulator
 from app import build_app
-from tests.support import launch_chromium, serve, studio_settings
+from tests.support import serve, studio_settings
 
 pytestmark = pytest.mark.browser
 CANARY = "key_" + "feedc0de" * 16
@@ -35,14 +35,6 @@ def livekit_stub(handshakes: list[dict]) -> FastAPI:
         return PlainTextResponse("invalid token (stub)", status_code=401)
 
     return stub
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
 
 
 def open_call_tab(browser, url):

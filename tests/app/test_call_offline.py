@@ -14,12 +14,19 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from app import build_app
 from studio.catalog.forms import CharacterForm
 from tests.characters.support import face_jpeg
-from tests.support import call_on_server, launch_chromium, serve, studio_settings, wait_for_row
+from tests.support import (
+    call_on_server,
+    ready_character,
+    serve,
+    studio_settings,
+    video_snapshot_js,
+    wait_for_row,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -49,19 +56,7 @@ window.audioBytes = async () => {
   }
   return total;
 };
-window.snapshot = () => {
-  const video = document.querySelector('.sc-video [data-avatar-video] video');
-  if (!video || !video.videoWidth) return null;
-  const canvas = document.createElement('canvas');
-  canvas.width = 136; canvas.height = 88;
-  const context = canvas.getContext('2d');
-  context.drawImage(video, 0, 0, 136, 88);
-  const pixels = context.getImageData(0, 0, 136, 88).data;
-  let sum = 0;
-  for (let i = 0; i < pixels.length; i += 7) sum = (sum * 31 + pixels[i]) % 1000000007;
-  return {width: video.videoWidth, height: video.videoHeight, digest: sum};
-};
-"""
+""" + video_snapshot_js(".sc-video [data-avatar-video] video")
 
 
 @pytest.fixture(scope="module")
@@ -84,21 +79,9 @@ def make_character(app: Any) -> str:
     form = CharacterForm(name="Skipper", personality="You are a cheerful bike-rental guide. Be brief.",
                          voice="preset:max", start_script=START_SCRIPT, image_data=face_jpeg(),
                          image_filename="skipper.jpg")
-    character = call_on_server(app, studio.characters.create_character(form))
-    call_on_server(app, studio.documents.attach_document(document["id"], character["id"]))
-    deadline = time.monotonic() + 15
-    while call_on_server(app, studio.characters.get_character(character["id"]))["status"] != "READY":
-        assert time.monotonic() < deadline, "the character never became READY"
-        time.sleep(0.1)
-    return character["id"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+    character_id = ready_character(app, form)
+    call_on_server(app, studio.documents.attach_document(document["id"], character_id))
+    return character_id
 
 
 def open_call_tab(browser: Any, url: str, character: str | None = None) -> Page:
@@ -171,15 +154,18 @@ def test_an_offline_call_is_seen_heard_answered_and_ended(browser, studio_app) -
 
     row = app.state.studio.ledger.get(session_id)
     assert row["status"] == "RUNNING"
-    ended_at = time.time()
+    clicked = time.time()
     page.get_by_role("button", name="End call").click()
     expect(host).to_have_attribute("data-call-state", "ended", timeout=10_000)
-    length = ended_at - row["connected_at"]
+    seen_ended = time.time()
 
     row = wait_for_row(app.state.studio, session_id, "COMPLETED")
     upstream = simulator_session(app, session_id)
     assert upstream["status"] == "COMPLETED"
-    assert abs(upstream["duration"] - length) <= 1.0 and row["duration"] == upstream["duration"]
+    # Whole seconds from the join to the leave, which lands between the click and the card saying so.
+    connected = row["connected_at"]
+    assert clicked - connected - 1.0 <= upstream["duration"] <= seen_ended - connected + 1.0
+    assert row["duration"] == upstream["duration"]
     assert row["first_frame_at"] >= row["connected_at"] > row["created_at"]
     said = [(line["role"], line["content"]) for line in upstream["transcript"]]
     assert said[0] == ("assistant", START_SCRIPT) and ("user", QUESTION) in said

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from simulator.room import END_CALL, RoomSettings
 from simulator.room.listen import TurnSettings
 from tests.room.support import START_SCRIPT, Harness
-from tests.support import launch_chromium
+from tests.support import launch_chromium, video_snapshot_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,19 +32,7 @@ window.startCall = (credentials) => {
     onError: (e) => seen.errors.push(String(e && e.message)),
   });
 };
-window.snapshot = () => {
-  const video = document.querySelector('[data-avatar-video] video');
-  if (!video || !video.videoWidth) return null;
-  const canvas = document.createElement('canvas');
-  canvas.width = 136; canvas.height = 88;
-  const context = canvas.getContext('2d');
-  context.drawImage(video, 0, 0, 136, 88);
-  const pixels = context.getImageData(0, 0, 136, 88).data;
-  let sum = 0;
-  for (let i = 0; i < pixels.length; i += 7) sum = (sum * 31 + pixels[i]) % 1000000007;
-  return {width: video.videoWidth, height: video.videoHeight, digest: sum};
-};
-</script></body></html>"""
+""" + video_snapshot_js("[data-avatar-video] video") + """</script></body></html>"""
 
 
 def _static(request: Request) -> FileResponse:

@@ -229,3 +229,19 @@ def test_history_serves_a_view_without_calling_upstream_per_viewer(tmp_path):
             await history.details("missing")
         ledger.close()
     asyncio.run(scenario())
+
+
+def test_sessions_of_a_known_character_read_by_name_before_any_listing(tmp_path):
+    async def scenario():
+        ledger = Ledger(tmp_path / "l.sqlite3")
+        avatar = "0f0e0d0c-0b0a-4908-8706-050403020100"
+        _open(ledger, "req-00000001", NOW - 10, avatar=avatar)
+        history = History(Settings(), ledger, FakeGateway(items=[]), FakeClock(NOW), ttl=10)
+        before = (await history.sessions_view(Filters())).table["avatar"].tolist()
+        history.remember_names({avatar: "Iris"})
+        after = (await history.sessions_view(Filters())).table["avatar"].tolist()
+        ledger.close()
+        return before, after
+
+    before, after = asyncio.run(scenario())
+    assert "Iris" not in before[0] and "Iris" in after[0]

@@ -183,6 +183,18 @@ def test_details_fall_back_to_the_conversation_and_only_open_studio_sessions_can
     assert failed.failure.startswith("TALKING_AVATAR.NO_PARTICIPANT") and not failed.can_cancel
 
 
+def test_details_show_the_tool_calls_the_studio_answered_when_runway_has_no_record_of_them():
+    answered = [{"tool": "look_up_order", "arguments": {"order_id": "5150"}, "answer": {"status": "shipped"},
+                 "error": None, "latency_ms": 12.5, "at": NOW - 30, "kind": "backend_rpc"}]
+    details = session_details(ROWS[3], [], None, NOW, answered=answered)
+    assert details.tool_calls == [{"name": "look_up_order", "arguments": {"order_id": "5150"},
+                                   "result": {"status": "shipped"}, "error": None,
+                                   "duration_ms": 12.5, "at": NOW - 30}]
+    convo = {**CONVERSATIONS[0], "transcript": [{"role": "assistant", "content": None, "tool_calls": [
+        {"id": "t1", "name": "wave", "arguments": {}}], "tool_results": [{"id": "t1", "result": "ok"}]}]}
+    assert [c["name"] for c in session_details(ROWS[0], [], convo, NOW, answered=answered).tool_calls] == ["wave"]
+
+
 # Usage --------------------------------------------------------------------------------------
 
 

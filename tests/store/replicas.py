@@ -4,7 +4,6 @@ simulator (`python -m simulator`), as a team runs them behind a load balancer.""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -55,9 +54,7 @@ class Fleet:
                                     cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.sim_url = f"http://127.0.0.1:{port}"
         _wait_until_up(f"{self.sim_url}/_simulator/state", self.sim, "the simulator")
-        # Client ids are salted per deployment: replicas share the salt (here, one data dir).
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "client-id-salt").write_bytes(secrets.token_bytes(16))
         for _ in range(self.count):
             self.add_replica()
         for url, process in zip(self.urls, self.processes):
@@ -66,8 +63,10 @@ class Fleet:
 
     def add_replica(self) -> int:
         port = free_port()
+        # Each replica has a data dir of its own: what they share (the ledger, the client-id
+        # salt, the upstream listings) lives in the database.
         env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "STUDIO_DATABASE_URL": self.database_url,
-               "STUDIO_DATA_DIR": str(self.data_dir), "RUNWAYML_API_SECRET": SIM_KEY,
+               "STUDIO_DATA_DIR": str(self.data_dir / f"replica-{port}"), "RUNWAYML_API_SECRET": SIM_KEY,
                "RUNWAYML_BASE_URL": self.sim_url, "STUDIO_REFRESH_INTERVAL": "1",
                "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", **self.env}
         log = open(self.data_dir / f"replica-{port}.log", "w")  # noqa: SIM115 - lives with the process

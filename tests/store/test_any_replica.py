@@ -1,5 +1,6 @@
 """Any replica serves any request: a call started on replica A is reported on, followed, shown in
-Sessions and cancelled on replica B."""
+Sessions and cancelled on replica B; the upstream listings behind Sessions and Usage are fetched
+once per interval for both."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def test_a_call_started_on_one_replica_is_served_by_the_other(pg_url, tmp_path):
     fleet = Fleet(pg_url, tmp_path / "data", count=2).start()
     a, b = fleet.urls
     try:
+        _upstream_listings_are_fetched_once_for_both(fleet)
         request_id = "req-replica-0001"
         started = httpx.post(f"{a}/api/avatar/session", json={"avatarId": "music-superstar",
                                                              "requestId": request_id}, timeout=30)
@@ -50,3 +52,18 @@ def test_a_call_started_on_one_replica_is_served_by_the_other(pg_url, tmp_path):
         assert statuses == ["CANCELLED"]
     finally:
         fleet.stop()
+
+
+def _upstream_listings_are_fetched_once_for_both(fleet: Fleet) -> None:
+    """Within one interval (10 s), two replicas' Sessions and Usage tabs, read twice each, cost
+    Runway one conversations listing, one usage query and one organization read in all."""
+    started = time.monotonic()
+    for url in fleet.urls * 2:
+        tab = Client(url, verbose=False)
+        tab.predict(*NO_FILTERS, api_name="/sessions_table")
+        tab.predict(api_name="/usage_overview")
+    assert time.monotonic() - started < 9, "too slow to stay within one interval"
+    counts = fleet.sim_state()["requests"]
+    assert counts.get("GET /v1/avatar_conversations") == 1, counts
+    assert counts.get("GET /v1/avatar_usage") == 1, counts
+    assert counts.get("GET /v1/organization") == 1, counts

@@ -142,13 +142,32 @@ def test_an_ended_sessions_transcript_is_not_replaced_by_a_late_report(tmp_path)
     assert ledger.get("sess-1")["transcript"] == [{"role": "assistant", "content": "Hello!"}]
 
 
-def test_a_database_from_before_cancel_pending_gains_the_column(tmp_path):
+def _ledger_file_made_before_versioned_migrations(path, *, with_cancel_pending: bool) -> None:
+    """A ledger file as earlier releases made it: their own schema, no `schema_migrations`."""
     import sqlite3
-    path = tmp_path / "old.sqlite3"
-    ledger = Ledger(path)
-    new_row(ledger)
-    ledger.close()
+
+    from studio.store.migrations import MIGRATIONS_DIR
+    schema = (MIGRATIONS_DIR / "0001_ledger.sqlite.sql").read_text()
     with sqlite3.connect(path) as db:
-        db.execute("ALTER TABLE sessions DROP COLUMN cancel_pending")
+        db.executescript(schema)
+        if with_cancel_pending:
+            db.execute("ALTER TABLE sessions ADD COLUMN cancel_pending INTEGER NOT NULL DEFAULT 0")
+        db.execute("INSERT INTO sessions (request_id, avatar_id, status, mode, client_id, requested_at,"
+                   " updated_at) VALUES ('req-old', 'influencer', 'COMPLETED', 'simulator', 'c', 1, 1)")
+
+
+def test_a_database_from_before_cancel_pending_gains_the_column(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    _ledger_file_made_before_versioned_migrations(path, with_cancel_pending=False)
     reopened = Ledger(path)
-    assert reopened.get("req-00000001")["cancel_pending"] is False
+    assert reopened.get("req-old")["cancel_pending"] is False
+    assert 2 in reopened.db.applied and 1 not in reopened.db.applied
+
+
+def test_a_database_from_the_last_release_keeps_its_rows_and_gains_new_tables(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    _ledger_file_made_before_versioned_migrations(path, with_cancel_pending=True)
+    reopened = Ledger(path)
+    assert reopened.get("req-old")["status"] == "COMPLETED"
+    assert not {1, 2} & set(reopened.db.applied)
+    assert reopened.db.query("SELECT COUNT(*) AS n FROM shared_values")[0]["n"] == 0

@@ -1,4 +1,4 @@
--- The ledger: one row per session request, and its append-only timeline.
+-- The ledger: one row per session request, and its append-only timeline (PostgreSQL types).
 CREATE TABLE sessions (
     request_id     TEXT PRIMARY KEY,
     session_id     TEXT UNIQUE,
