@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -175,4 +176,25 @@ def test_the_tool_editor_on_a_characters_page_refuses_in_plain_words_then_saves(
     shot(page, "actions-editor.png")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "actions-editor-phone.png")
+    page.close()
+
+
+def test_a_call_can_go_without_some_of_the_characters_tools(browser, studio_app):
+    app, url = studio_app
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(url)
+    page.get_by_role("tab", name="Call").click()
+    page.get_by_text("Overrides for this call").click()
+    switches = page.locator("#call-tools-on")
+    expect(switches.get_by_label("open_link")).to_be_checked(timeout=15_000)
+    switches.get_by_label("open_link").uncheck()
+    page.wait_for_timeout(500)  # the card's configuration follows the switch
+    with page.expect_response("**/api/avatar/session") as answer:
+        page.get_by_role("button", name="Start call").click()
+    assert answer.value.ok, answer.value.text()
+    session_id = answer.value.json()["sessionId"]
+    state = httpx.get(f"{app.state.studio.upstream.base_url}/_simulator/state", timeout=10).json()
+    sent = next(s for s in state["sessions"] if s["id"] == session_id)["tools"]
+    assert [t["name"] for t in sent] == ["look_up_order"]
+    page.get_by_role("button", name="End call").click()
     page.close()
