@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import random
+import time
 from typing import Any
 
 import httpx
@@ -118,3 +119,22 @@ async def aconsume(client: Any, session_id: str, session_key: str) -> Any:
         body={},
         options={"headers": {"Authorization": f"Bearer {session_key}"}},
     )
+
+
+def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """`base` with some fields changed (a malformed request built from a good one)."""
+    return {**base, **changes}
+
+
+def without(base: dict[str, Any], key: str) -> dict[str, Any]:
+    """`base` without one field."""
+    return {k: v for k, v in base.items() if k != key}
+
+
+def wait_for(check: Any, timeout: float = 10.0) -> Any:
+    """The first truthy value of `check()`, polled until `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return value

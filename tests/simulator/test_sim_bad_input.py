@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.simulator.simtest_helpers import HEADERS, PRESET_AVATAR, PRESET_VOICE, Sim
+from tests.simulator.simtest_helpers import (
+    HEADERS,
+    PRESET_AVATAR,
+    PRESET_VOICE,
+    Sim,
+    with_,
+    without,
+)
 
 UNKNOWN_UUID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 SESSION = {"model": "gwm1_avatars", "avatar": {"type": "runway-preset", "presetId": "influencer"}}
@@ -35,14 +42,6 @@ class Case:
     content: bytes | None = None
     headers: dict[str, str | None] = field(default_factory=dict)
     validation: bool = False  # expect the Zod-like issues/docUrl shape
-
-
-def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    return {**base, **changes}
-
-
-def without(base: dict[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in base.items() if k != key}
 
 
 CASES = [

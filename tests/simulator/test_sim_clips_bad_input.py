@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from tests.simulator.clip_helpers import wav_bytes
-from tests.simulator.simtest_helpers import HEADERS, PRESET_VOICE, Sim, data_uri, face_png
+from tests.simulator.simtest_helpers import (
+    HEADERS,
+    PRESET_VOICE,
+    Sim,
+    data_uri,
+    face_png,
+    with_,
+    without,
+)
 
 UNKNOWN = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 PRESET = {"type": "runway-preset", "presetId": "influencer"}
@@ -29,14 +37,6 @@ class Case:
     path: str = PATH
     headers: dict[str, str | None] = field(default_factory=dict)
     validation: bool = False  # expect the Zod-like issues/docUrl shape
-
-
-def with_(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    return {**base, **changes}
-
-
-def without(base: dict[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in base.items() if k != key}
 
 
 def speech(**fields: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ from simulator import SimConfig, Simulator, serve_in_thread
 from simulator.engine.records import Avatar, ImageRef, Session
 from simulator.server import ServerHandle
 from tests.room.support import Call, run, wait_until
-from tests.simulator.simtest_helpers import API_KEY, consume
+from tests.simulator.simtest_helpers import API_KEY, consume, wait_for
 
 CONFIG = SimConfig(ready_delay=0.1, avatar_delay=0.1, first_poll_queued=False)
 TOOLS = [
@@ -57,14 +56,6 @@ def sim(server: ServerHandle) -> Iterator[httpx.Client]:
 def client(server: ServerHandle) -> Iterator[runwayml.RunwayML]:
     with runwayml.RunwayML(api_key=API_KEY, base_url=server.base_url, max_retries=0) as c:
         yield c
-
-
-def wait_for(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
 
 
 def ready_session(client: runwayml.RunwayML, **create: Any) -> tuple[str, Any]:

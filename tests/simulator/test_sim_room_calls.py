@@ -18,7 +18,7 @@ from livekit import rtc
 from simulator import SimConfig, serve_in_thread
 from simulator.server import ServerHandle
 from tests.room.support import KNOWLEDGE, Call, run, wait_until
-from tests.simulator.simtest_helpers import API_KEY, consume, data_uri, face_png
+from tests.simulator.simtest_helpers import API_KEY, consume, data_uri, face_png, wait_for
 
 CONFIG = SimConfig(ready_delay=0.1, avatar_delay=0.1, first_poll_queued=False)
 QUESTION = "How long is the return window for shoes?"
@@ -44,14 +44,6 @@ def sim(server: ServerHandle) -> Iterator[httpx.Client]:
 def client(server: ServerHandle) -> Iterator[runwayml.RunwayML]:
     with runwayml.RunwayML(api_key=API_KEY, base_url=server.base_url, max_retries=0) as c:
         yield c
-
-
-def wait_for(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
 
 
 def custom_avatar(client: runwayml.RunwayML) -> str:
