@@ -35,6 +35,7 @@ from studio.clips.videos import VideoCopies
 from studio.clips.words import (
     AUDIO_DATA_URI_MAX,
     CANCELLED,
+    CANCELLED_BY_STUDIO,
     OUTPUT_MAX_BYTES,
     OWN_VOICE,
     SCRIPT_MAX,
@@ -267,7 +268,7 @@ class ClipService:
         if task is not None and task.terminal and task.status != CANCELLED:
             await self.follower.record(clip_id, task)  # it ended another way first
         else:
-            self.store.record(clip_id, CANCELLED, self.clock.now(), failure="Cancelled from the studio.",
+            self.store.record(clip_id, CANCELLED, self.clock.now(), failure=CANCELLED_BY_STUDIO,
                               failure_code="cancelled", cost_credits=task.cost_credits if task else None)
         return True
 

@@ -12,7 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from studio.clips.words import CANCELLED, FAILED, PENDING, REQUESTED, RUNNING, SUCCEEDED, TERMINAL
+from studio.clips.words import (
+    CANCELLED,
+    CANCELLED_BY_STUDIO,
+    FAILED,
+    PENDING,
+    REQUESTED,
+    RUNNING,
+    SUCCEEDED,
+    TERMINAL,
+)
 from studio.store import Database
 
 COLUMNS = (
@@ -87,7 +96,7 @@ class ClipStore:
                duration: float | None = None) -> bool:
         """Store what a poll saw; True when the status or progress changed."""
         with self.db.transaction() as tx:
-            row = tx.execute(f"SELECT status, progress FROM clips WHERE clip_id = ?{self.db.row_lock}",
+            row = tx.execute(f"SELECT status, progress, cancel_pending FROM clips WHERE clip_id = ?{self.db.row_lock}",
                              (clip_id,)).fetchone()
             if row is None or row["status"] in TERMINAL:
                 return False
@@ -98,6 +107,11 @@ class ClipStore:
                 sets["estimated_credits"] = estimated_credits
             if status == RUNNING:
                 sets["started_at"] = row_first(tx, clip_id, "started_at", at)
+            if status == CANCELLED and not failure_code:
+                # Runway does not say who cancelled; a poll that sees the studio's own cancel
+                # first must still say so.
+                failure_code, failure = ("cancelled", CANCELLED_BY_STUDIO) if row["cancel_pending"] else (
+                    "cancelled_upstream", failure)
             if status in TERMINAL:
                 sets.update(ended_at=at, cost_credits=cost_credits, failure=failure,
                             failure_code=failure_code, output_url=output_url,

@@ -54,7 +54,9 @@ FAILURE_WORDS: dict[str, str] = {
     "vanished": "Runway no longer knows this render",
     "interrupted": "The studio restarted before Runway answered",
     "cancelled": "Cancelled from the studio",
+    "cancelled_upstream": "Cancelled outside the studio",
 }
+CANCELLED_BY_STUDIO = "Cancelled from the studio."
 
 
 def explain_clip_failure(code: str | None, failure: str | None) -> str:
@@ -65,6 +67,6 @@ def explain_clip_failure(code: str | None, failure: str | None) -> str:
             words = text
             break
     detail = (failure or "").strip()
-    if words and detail and detail.lower() not in words.lower():
+    if words and detail and detail.rstrip(".").lower() not in words.lower():
         return f"{words}: {detail}"
     return words or detail or "Runway did not say why"

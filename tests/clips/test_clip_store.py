@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from studio.clips.store import ClipStore, NewClip
+from studio.clips.words import explain_clip_failure
 from studio.store import open_database
 
 T0 = 1_790_000_000.0
@@ -61,6 +62,20 @@ def test_a_cancel_during_the_create_is_seen_when_the_task_arrives(store):
     assert store.open_clips()[0]["cancel_pending"] == 1
     store.record("c", "CANCELLED", T0 + 3, failure_code="cancelled")
     assert store.get("c")["cancel_pending"] == 0
+
+
+def test_a_poll_that_sees_the_studios_cancel_first_still_says_who_cancelled(store):
+    # The follower's poll can record Runway's CANCELLED (which names nobody) before the cancel
+    # that asked for it returns.
+    for clip_id, ours in (("mine", True), ("theirs", False)):
+        store.add(new(clip_id), T0)
+        store.attach_task(clip_id, f"task-{clip_id}", T0)
+        if ours:
+            store.mark_cancel_pending(clip_id, True, T0 + 1)
+        store.record(clip_id, "CANCELLED", T0 + 2)
+    assert explain_clip_failure(store.get("mine")["failure_code"], store.get("mine")["failure"]) == \
+        "Cancelled from the studio"
+    assert explain_clip_failure(store.get("theirs")["failure_code"], None) == "Cancelled outside the studio"
 
 
 def test_groups_keep_their_order_and_the_list_is_newest_first(store):
