@@ -183,6 +183,7 @@ class SessionBroker:
         if not row["session_id"]:  # still being made: the broker cancels it as soon as it exists
             self.ledger.request_cancel(rid, "cancelled", "Cancelled from the studio.", now)
             return self.ledger.get(rid) or row
+        self.ledger.note_cancel(rid, "cancelled", "Cancelled from the studio.", now)
         try:
             await self.gateway.cancel_session(row["session_id"])
         except StudioError as error:

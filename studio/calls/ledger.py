@@ -206,7 +206,8 @@ class Ledger:
         """Store a status seen upstream; True when it changed. Terminal rows never move again."""
         with self._write() as db:
             row = db.execute(
-                f"SELECT status, queued FROM sessions WHERE request_id = ?{self.db.row_lock}", (request_id,)
+                f"SELECT status, queued, failure, failure_code FROM sessions WHERE request_id = ?{self.db.row_lock}",
+                (request_id,),
             ).fetchone()
             if row is None or row["status"] in TERMINAL:
                 return False
@@ -216,6 +217,9 @@ class Ledger:
             column = _STATUS_TIMESTAMP.get(status)
             if column:
                 sets[column] = FIRST_SEEN
+            if status == "CANCELLED" and not failure_code and row["failure_code"]:
+                # Runway's CANCELLED names nobody: keep why the studio asked for it (note_cancel).
+                failure, failure_code = row["failure"], row["failure_code"]
             if status in TERMINAL:
                 sets.update(ended_at=FIRST_SEEN, duration=duration, failure=failure,
                             failure_code=failure_code)
@@ -247,6 +251,12 @@ class Ledger:
     def store_transcript(self, request_id: str, transcript: list[dict[str, Any]], at: float) -> None:
         with self._write() as db:
             _update(db, request_id, {"transcript": json.dumps(transcript), "updated_at": at}, at)
+
+    def note_cancel(self, request_id: str, code: str, message: str, at: float) -> None:
+        """Say why the studio is cancelling before it asks Runway, so a poll that sees the
+        CANCELLED first still records the studio's reason."""
+        with self._write() as db:
+            _update(db, request_id, {"failure": message, "failure_code": code, "updated_at": at}, at)
 
     def request_cancel(self, request_id: str, code: str, message: str, at: float) -> None:
         """Runway did not confirm a cancel: keep the row open, and say why it should end.

@@ -131,6 +131,26 @@ def test_a_pending_cancel_keeps_the_row_open_and_stops_the_session_being_attache
     assert ledger.attach_session("req-00000001", "sess-1", 102.0) is False
 
 
+def test_a_cancel_seen_upstream_first_keeps_the_studios_reason(tmp_path):
+    # The refresher can record Runway's CANCELLED (which names nobody) before the cancel returns.
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    new_row(ledger)
+    ledger.attach_session("req-00000001", "sess-1", 100.2)
+    ledger.note_cancel("req-00000001", "cancelled", "Cancelled from the studio.", 101.0)
+    assert ledger.record_status("req-00000001", "CANCELLED", 101.1)
+    row = ledger.get("req-00000001")
+    assert (row["status"], row["failure_code"], row["failure"]) == ("CANCELLED", "cancelled", "Cancelled from the studio.")
+
+
+def test_a_session_that_ends_another_way_is_not_called_cancelled(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    new_row(ledger)
+    ledger.attach_session("req-00000001", "sess-1", 100.2)
+    ledger.note_cancel("req-00000001", "cancelled", "Cancelled from the studio.", 101.0)
+    ledger.record_status("req-00000001", "COMPLETED", 101.1, duration=1)
+    assert ledger.get("req-00000001")["failure_code"] is None
+
+
 def test_an_ended_sessions_transcript_is_not_replaced_by_a_late_report(tmp_path):
     ledger = Ledger(tmp_path / "l.sqlite3")
     new_row(ledger)
