@@ -3,11 +3,11 @@
     python bench/bench_bundle.py            # sizes + a headless chromium run of both pages
     python bench/bench_bundle.py --no-browser
 
-Baseline: web/ copied to a temp dir, `npm ci --no-audit --no-fund`, then `src/entry.jsx` built
-as a first attempt would: `esbuild --bundle --format=iife --jsx=automatic`, no --minify and no
+Baseline: `src/entry.jsx` built from the locked packages in web/node_modules (which
+scripts/web-deps.sh installs with `npm ci` unless they are there) as a first attempt would: `esbuild --bundle --format=iife --jsx=automatic`, no --minify and no
 `process.env.NODE_ENV` define (so esbuild picks React's development build), one JS file that the
-page loads eagerly in <head> instead of on Start. The npm registry must be reachable (or npm's
-cache warm); when the baseline cannot be built this says so and exits 1: no silent pass.
+page loads eagerly in <head> instead of on Start. Installing needs the npm registry; when the
+baseline cannot be built this says so and exits 1: no silent pass.
 
 Printed: raw and gzip -9 sizes of ours and the baseline's files; the JavaScript an idle page
 downloads before Start (ours: call-controller.js only; baseline: the controller plus the whole
@@ -101,24 +101,19 @@ def npm_error(stderr: str) -> str:
 
 def build_baseline(work: Path) -> tuple[Path | None, str]:
     """Build the obvious bundle into work/out; returns (out dir, "") or (None, why it failed)."""
-    npm = shutil.which("npm")
-    if not npm or not shutil.which("node"):
-        return None, "npm/node are not installed"
-    web = work / "web"
-    shutil.copytree(WEB, web, ignore=shutil.ignore_patterns("node_modules"))
-    try:
-        ci = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=web, capture_output=True,
-                            text=True, timeout=300, check=False)
-    except subprocess.TimeoutExpired:
-        return None, "`npm ci` timed out after 300 s (npm registry unreachable?)"
-    if ci.returncode != 0:
-        return None, f"`npm ci` failed (npm registry unreachable?): {npm_error(ci.stderr)}"
+    if not shutil.which("node"):
+        return None, "node is not installed"
+    # The install step: the locked packages in web/node_modules (npm ci, unless already there).
+    deps = subprocess.run(["bash", str(ROOT / "scripts" / "web-deps.sh")], capture_output=True, text=True,
+                          timeout=300, check=False)
+    if deps.returncode != 0:
+        return None, f"web/node_modules could not be installed (npm registry unreachable?): {npm_error(deps.stderr)}"
     out = work / "out"
-    esbuild = web / "node_modules" / ".bin" / "esbuild"
+    esbuild = WEB / "node_modules" / ".bin" / "esbuild"
     # The first attempt: no --minify, no --define:process.env.NODE_ENV (so React's dev build).
     command = [str(esbuild), "src/entry.jsx", "--bundle", "--format=iife", "--jsx=automatic",
                f"--outfile={out / 'avatar-call.js'}", "--log-level=error"]
-    build = subprocess.run(command, cwd=web, capture_output=True, text=True, timeout=120, check=False)
+    build = subprocess.run(command, cwd=WEB, capture_output=True, text=True, timeout=120, check=False)
     if build.returncode != 0:
         return None, f"esbuild failed: {build.stderr.strip()[-400:]}"
     return out, ""
