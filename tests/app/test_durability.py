@@ -19,13 +19,16 @@ from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+# Long enough that the two calls nobody joins are still READY when the first is seen RUNNING on a
+# loaded machine, shorter than the first call's maxDuration (10 s).
+NO_PARTICIPANT_TIMEOUT = 8
 
 
 def start_app(data_dir: Path, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "GRADIO_SERVER_PORT": str(port), "STUDIO_DATA_DIR": str(data_dir),
-        "STUDIO_SIM_READY_DELAY": "0.1", "STUDIO_SIM_NO_PARTICIPANT_TIMEOUT": "2",
+        "STUDIO_SIM_READY_DELAY": "0.1", "STUDIO_SIM_NO_PARTICIPANT_TIMEOUT": str(NO_PARTICIPANT_TIMEOUT),
         "STUDIO_REFRESH_INTERVAL": "0.2", "STUDIO_MAX_LIVE_SESSIONS": "10",
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
