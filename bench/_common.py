@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support import free_port, serve  # noqa: E402  (after the path fix above)
+from tests.support import free_port, serve  # after the path fix above
 
 FAKE_KEY = "key_" + "0123456789abcdef" * 8
 

@@ -161,7 +161,7 @@ class Handler(BaseHTTPRequestHandler):
         ctype = {".js": "text/javascript", ".css": "text/css"}.get(f.suffix, "text/plain")
         return self._send(200, f.read_bytes(), ctype)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         path = self.path.split("?")[0]
         if path == "/":
             return self._send(200, OUR_PAGE, "text/html")
@@ -177,7 +177,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(401, b"invalid token (bench stub)", "text/plain")
         return self._send(404, b"not found", "text/plain")
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
         if self.path == "/api/avatar/session":

@@ -26,10 +26,10 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import verdict  # noqa: E402
-from simulator.clips_render import Look, render_mp4, synthesise  # noqa: E402
-from tests.app.conftest import json_app  # noqa: E402
-from tests.support import studio_settings  # noqa: E402
+from bench._common import verdict
+from simulator.clips_render import Look, render_mp4, synthesise
+from tests.app.conftest import json_app
+from tests.support import studio_settings
 
 SCRIPT = ("Welcome to the studio. I can show you our newest products, book a time that suits you, "
           "and answer questions about your order. What would you like to do first today?")

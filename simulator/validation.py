@@ -231,7 +231,7 @@ class Enum(Schema):
         return value
 
 
-def Literal(value: str) -> Enum:  # noqa: N802 - reads like Zod's z.literal
+def Literal(value: str) -> Enum:
     return Enum((value,))
 
 

@@ -31,4 +31,4 @@ def open_database(target: Database | Path | str) -> Database:
     return SqliteDatabase(target)
 
 
-__all__ = ["Database", "POSTGRES_SCHEMES", "Rows", "Transaction", "is_postgres_url", "open_database"]
+__all__ = ["POSTGRES_SCHEMES", "Database", "Rows", "Transaction", "is_postgres_url", "open_database"]

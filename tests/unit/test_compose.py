@@ -25,6 +25,6 @@ def test_the_compose_file_runs_two_replicas_on_one_database_behind_a_sticky_bala
 
 
 def test_every_setting_in_the_compose_file_is_one_the_studio_documents():
-    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     used = set(re.findall(r"\b(STUDIO_[A-Z0-9_]+):", (ROOT / "compose.yaml").read_text()))
     assert used and used <= documented, used - documented
