@@ -80,6 +80,15 @@ def sim_session(studio: Any, session_id: str, action: str, transcript: list[dict
     httpx.post(url, json=body, timeout=10).raise_for_status()
 
 
+def wait_for(check: Any, timeout: float = 15.0, what: str = "", step: float = 0.05) -> Any:
+    """The first truthy value of `check()`, polled until `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what or check}"
+        time.sleep(step)
+    return value
+
+
 def wait_for_row(studio: Any, session_id: str, status: str, timeout: float = 15.0) -> dict[str, Any]:
     """The ledger row once the refresher has carried it to `status`."""
     deadline = time.monotonic() + timeout

