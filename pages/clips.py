@@ -35,7 +35,7 @@ from components.clip_views import (
 from components.notices import PANEL, message_box, shown
 from pages.context import PageContext
 from studio.clips import ClipRefused, inspect_audio, is_terminal
-from studio.clips.words import COMPARE_MAX, OWN_VOICE, SCRIPT_MAX
+from studio.clips.words import COMPARE_MAX, OWN_VOICE, OWN_VOICE_LABEL, SCRIPT_MAX
 from studio.errors import StudioError
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -98,7 +98,7 @@ def form_panel(editable: bool) -> Form:
         character = gr.Dropdown(label="Character", choices=[], value=None, elem_id="clip-character",
                                 allow_custom_value=True, min_width=140,
                                 info="READY characters render; presets are always ready.")
-        voice = gr.Dropdown(label="Voice", choices=[("Character's own voice", OWN_VOICE)], value=OWN_VOICE,
+        voice = gr.Dropdown(label="Voice", choices=[(OWN_VOICE_LABEL, OWN_VOICE)], value=OWN_VOICE,
                             allow_custom_value=True, elem_id="clip-voice", min_width=140,
                             info="Scripts only; uploaded audio keeps its own voice.")
     source = gr.Radio([SCRIPT, AUDIO], value=SCRIPT, label="Speech", elem_id="clip-source")

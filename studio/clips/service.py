@@ -38,6 +38,7 @@ from studio.clips.words import (
     CANCELLED_BY_STUDIO,
     OUTPUT_MAX_BYTES,
     OWN_VOICE,
+    OWN_VOICE_LABEL,
     SCRIPT_MAX,
     SUCCEEDED,
     is_terminal,
@@ -108,7 +109,7 @@ class ClipService:
             custom = [v for v in await self.voices.list_voices() if v.get("status") == READY]
         except StudioError:
             custom = []
-        return [("Character's own voice", OWN_VOICE), *self.voices.voice_choices(custom)]
+        return [(OWN_VOICE_LABEL, OWN_VOICE), *self.voices.voice_choices(custom)]
 
     async def script_sources(self, avatar_id: str) -> list[tuple[str, str]]:
         """(label, text) a script can be filled from: the start script, then paragraphs of the

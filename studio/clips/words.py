@@ -40,6 +40,7 @@ OUTPUT_MAX_BYTES = 200_000_000   # the largest output video the studio fetches
 OUTPUT_LIFETIME = 24 * 3600.0
 
 OWN_VOICE = "own"  # the voice choice that keeps the character's configured voice
+OWN_VOICE_LABEL = "Own voice"  # short: it shares a phone's width with the character
 
 # -- Failures in plain words ---------------------------------------------------------------------
 
