@@ -56,6 +56,16 @@ def wait_state(pg, state: str, timeout: float = 10_000):
     pg.wait_for_selector(f"#root[data-call-state='{state}']", timeout=timeout, state="attached")
 
 
+def wait_phase(pg, state: str, words: str, button: str | None = None) -> None:
+    """The card in `state`, saying `words` (and showing `button`), all at one moment."""
+    pg.wait_for_function("""([state, words, button]) => {
+      const root = document.getElementById('root');
+      const shown = [...root.querySelectorAll('button')].some((b) => b.offsetParent && b.textContent.trim() === button);
+      return root.dataset.callState === state && root.querySelector('.sc-status').innerText.includes(words)
+        && (button === null || shown);
+    }""", arg=[state, words, button], timeout=10_000)
+
+
 def shown_transcript(pg):
     return pg.eval_on_selector_all(
         ".sc-transcript .sc-line",
@@ -85,11 +95,9 @@ def test_livekit_call_queues_then_hands_the_token_to_livekit(page, stub, wait_un
     pg = open_controller(page, stub)
     pg.get_by_role("button", name="Start call").click()
 
-    wait_state(pg, "queued")
-    assert "Waiting for a free slot" in pg.locator(".sc-status").inner_text()
-    assert pg.get_by_role("button", name="Cancel").is_visible()
-    wait_state(pg, "starting")
-    assert "Starting the character" in pg.locator(".sc-status").inner_text()
+    # Each phase lasts 1 s: state, words and button are read together, inside the page.
+    wait_phase(pg, "queued", "Waiting for a free slot", button="Cancel")
+    wait_phase(pg, "starting", "Starting the character")
 
     post = stub.state.session_posts[0]
     assert post["avatarId"] == "game-host"
