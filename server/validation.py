@@ -96,6 +96,6 @@ def describe(error: ValidationError) -> str:
         return f"'{field}' has too many items (at most {ctx.get('max_length')})."
     if kind in ("greater_than_equal", "less_than_equal"):
         return f"'{field}' must be between its limits: {issue['msg'].lower()}."
-    if kind.endswith("_type") or kind.endswith("_parsing"):
+    if kind.endswith(("_type", "_parsing")):
         return f"'{field}' has the wrong type: {issue['msg'].lower()}."
     return f"'{field}': {issue['msg']}."
