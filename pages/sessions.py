@@ -1,9 +1,10 @@
 """Sessions tab: every session, live, with its timings, its failure in plain words, and its details.
 
-The table refreshes itself while this tab is open (a `gr.Timer` paused on every other tab) from
-`studio.history`, which serves every viewer from one server-side cache: a tick reads the local
-ledger and the shared conversations list, never Runway, and sends a viewer only what changed for
-them (an idle tab gets a short "nothing changed" a tick).
+While this tab is on screen, the table refreshes when the server says it would change
+(`components.sessions_follower`, listening to `/api/sessions/changes`), from `studio.history`,
+which serves every viewer from one server-side cache: a refresh reads the local ledger and the
+shared conversations list, never Runway, and sends a viewer only what changed for them. An idle
+tab receives nothing but keep-alives. A selected live session's details follow on a `gr.Timer`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 
 from components.session_details import details_html, timeline_html, transcript_html
 from components.session_figures import figures_html, session_figures
+from components.sessions_follower import SessionsFollower
 from components.sessions_table import (
     SHOWING_JS,
     only_changed,
@@ -161,16 +163,17 @@ def date_notes(ctx: PageContext, filters: FilterInputs) -> None:
 
 def table_panel(
     ctx: PageContext, filters: FilterInputs, figures: gr.HTML, *, send_unchanged: bool = False,
-) -> tuple[gr.Dataframe, gr.Timer]:
-    """The caption and the live table; refreshed by its timer, the tab and every filter.
+) -> tuple[gr.Dataframe, gr.Timer | None]:
+    """The caption and the live table; refreshed when the server says it changed, on the tab's
+    select and on every filter.
 
-    A timer tick sends only what changed since this viewer's last refresh (usually nothing);
-    `send_unchanged` restores the old ticks, queued and sending everything (a benchmark's baseline)."""
+    A tick sends only what changed since this viewer's last refresh; `send_unchanged` restores the
+    old timer, ticking every interval, queued and sending everything (a benchmark's baseline,
+    returned for `follow_tab` to start and pause)."""
     studio = ctx.studio
     interval = studio.settings.refresh_interval
     caption = gr.Markdown("Open this tab to load the sessions.", elem_id="sessions-caption")
     table = sessions_table()
-    timer = gr.Timer(interval, active=False)
     sent = gr.State(None)  # fingerprints of what this viewer was sent last (table, figures, caption)
     outputs = [table, figures, caption, sent]
 
@@ -216,11 +219,18 @@ def table_panel(
         load_table, filters.all, outputs[:3],
         api_name="sessions_table", concurrency_limit=None, show_progress="hidden",
     )
-    # Not queued: one short request and answer per tick, without the queue's stream and its
-    # messages (most ticks answer "nothing changed"; the handler only reads shared caches).
-    timer.tick(tick, [*filters.all, sent], outputs, api_visibility="private",
-               queue=send_unchanged, concurrency_limit=None, show_progress="hidden")
-    return table, timer
+    if send_unchanged:
+        timer = gr.Timer(interval, active=False)
+        timer.tick(tick, [*filters.all, sent], outputs, api_visibility="private", concurrency_limit=None,
+                   show_progress="hidden")
+        return table, timer
+    # A tick only when the server says the tab would change. Not queued: one short request and
+    # answer, without the queue's stream and its messages.
+    follower = SessionsFollower(interval=interval, date_ids=[filters.since.elem_id, filters.until.elem_id],
+                                elem_id="sessions-follower")
+    follower.sessions_changed(tick, [*filters.all, sent], outputs, api_visibility="private", queue=False,
+                              concurrency_limit=None, show_progress="hidden")
+    return table, None
 
 
 def export_panel(ctx: PageContext, table: gr.Dataframe) -> None:
@@ -318,19 +328,20 @@ def details_layout(interval: float) -> DetailsOutputs:
 
 
 def follow_tab(
-    ctx: PageContext, table_timer: gr.Timer, details_timer: gr.Timer, selected: gr.Textbox,
+    ctx: PageContext, table_timer: gr.Timer | None, details_timer: gr.Timer, selected: gr.Textbox,
 ) -> None:
     """Tick only while this tab is on screen. Every tab's select event re-checks what the page
     actually shows (the frontend can deliver the first tab's initial select late, after a quick
-    click on this tab), then starts or pauses both timers."""
+    click on this tab), then starts or pauses the timers (the table has one only as a baseline)."""
     on_screen = gr.Checkbox(visible=False, label="Sessions tab on screen")
+    timers = [t for t in (table_timer, details_timer) if t is not None]
 
-    def follow(showing: bool, session_id: str | None) -> tuple[Any, Any]:
-        return gr.Timer(active=bool(showing)), gr.Timer(active=bool(showing and session_id))
+    def follow(showing: bool, session_id: str | None) -> tuple[Any, ...]:
+        details = gr.Timer(active=bool(showing and session_id))
+        return (gr.Timer(active=bool(showing)), details) if table_timer is not None else details
 
     for tab in ctx.tab_objects.values():
-        tab.select(follow, [on_screen, selected], [table_timer, details_timer], js=SHOWING_JS,
-                   queue=False, api_visibility="private")
+        tab.select(follow, [on_screen, selected], timers, js=SHOWING_JS, queue=False, api_visibility="private")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -420,7 +431,7 @@ def caption_text(
         # No "as of" time: it would change, and be sent to every open tab, at each re-read.
         parts.append("Sessions started elsewhere come from Runway's account list, re-read while "
                      "anyone watches.")
-    parts.append(f"Refreshes every {interval:g} s while this tab is open. "
+    parts.append(f"Updates as sessions change while this tab is open (checked every {interval:g} s). "
                  "Times in seconds from the request.")
     return " ".join(parts)
 

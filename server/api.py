@@ -15,6 +15,7 @@ from components.avatar_call import STATIC_DIR, STATIC_ROUTE
 from server.auth import Access, SignInThrottle
 from server.clip_routes import build_clip_router
 from server.routes import build_health_router, build_router, install_error_handlers
+from server.session_changes import build_changes_router
 from studio.core import Studio
 
 
@@ -35,6 +36,7 @@ def build_api(studio: Studio, access: Access, *, on_close: Callable[[], None] = 
     install_error_handlers(api)
     api.include_router(build_health_router(studio))
     api.include_router(build_clip_router(studio, access))  # before build_router's /api fallback
+    api.include_router(build_changes_router(studio, access))  # before /api/sessions/{id}
     api.include_router(build_router(studio, access))
     api.mount(STATIC_ROUTE, StaticFiles(directory=STATIC_DIR), name="studio-static")
     api.add_middleware(SignInThrottle, caller=lambda scope: _scope_caller(studio, scope), clock=studio.clock)

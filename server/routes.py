@@ -137,7 +137,7 @@ def _ledger_routes(router: APIRouter, studio: Studio) -> None:
             raise StudioError("invalid_request", "'limit' must be between 1 and 1000.", 400)
         statuses = [s.strip().upper() for s in status.split(",")] if status else None
         rows = studio.ledger.list(status=statuses, avatar=avatar, limit=limit,
-                                  client_id=_visitor_scope(studio, request))
+                                  client_id=visitor_scope(studio, request))
         return {"sessions": rows}
 
     @router.get("/api/sessions/{session_id}")
@@ -279,7 +279,7 @@ async def _unless_caller_leaves(request: Request, work: Any) -> Any:
                 await task
 
 
-def _visitor_scope(studio: Studio, request: Request) -> str | None:
+def visitor_scope(studio: Studio, request: Request) -> str | None:
     """In a public demo a visitor sees only their own calls: the caller id to filter by."""
     return caller_id(studio, request) if studio.settings.public_demo else None
 
@@ -287,7 +287,7 @@ def _visitor_scope(studio: Studio, request: Request) -> str | None:
 def _row_or_404(studio: Studio, any_id: str, request: Request) -> dict[str, Any]:
     """The ledger row, if it exists and this visitor may see it (another's call is not found)."""
     row = studio.ledger.get(any_id) if len(any_id) <= 64 else None
-    scope = _visitor_scope(studio, request)
+    scope = visitor_scope(studio, request)
     if row is None or (scope is not None and row["client_id"] != scope):
         raise StudioError("not_found", "The studio has no session with that id.", 404)
     return row

@@ -7,6 +7,7 @@ functions of `frames.py`, `filters.py`, `figures.py` and `details.py`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 import time
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 ORGANIZATION_TTL, USAGE_TTL = 30.0, 60.0  # seconds the Usage tab's upstream values are shared
 USAGE_DAYS = 30
+MARKS_KEPT = 1000  # viewers whose changes_mark is remembered (a public demo has many)
 Fetch = Callable[[], Awaitable[Any]]
 
 
@@ -76,7 +78,7 @@ class History:
     ) -> None:
         self.settings, self.ledger, self.gateway, self.clock = settings, ledger, gateway, clock
         self.tool_calls = tool_calls  # the tool calls the studio answered in a session
-        self.sleep = sleep
+        self.sleep, self.monotonic = sleep, monotonic
         self.mirror = LedgerMirror(ledger, clock, monotonic=monotonic)
         once = _once_for_all_replicas(ledger)
         self.conversations = ConversationsCache(
@@ -92,6 +94,7 @@ class History:
         self._merge_lock = threading.Lock()
         self._load_lock: asyncio.Lock | None = None
         self._task: asyncio.Task | None = None
+        self._marks: dict[str | None, tuple[float, str]] = {}  # viewer -> (when, changes_mark)
 
     # Lifecycle ------------------------------------------------------------------------------
 
@@ -169,6 +172,23 @@ class History:
         await self.ready()
         await self.conversations.latest()
         return self.view(filters, limit=limit, client=client)
+
+    async def changes_mark(self, client: str | None = None) -> str:
+        """A fingerprint of everything the Sessions tab can show a viewer (every session and the
+        figures): it changes whenever that tab would. Re-reads upstream like a refresh; viewers
+        share one reading per half refresh interval."""
+        now = self.monotonic()
+        kept = self._marks.get(client)
+        if kept and now - kept[0] < self.settings.refresh_interval / 2:
+            return kept[1]
+        view = await self.sessions_view(Filters(), limit=None, client=client)
+        rows = pd.util.hash_pandas_object(view.table, index=False).to_numpy().tobytes()
+        facts = repr((view.figures, view.total, view.conversations_error)).encode()
+        mark = hashlib.blake2b(rows + facts, digest_size=12).hexdigest()
+        if len(self._marks) >= MARKS_KEPT:
+            self._marks.clear()
+        self._marks[client] = (now, mark)
+        return mark
 
     async def details(self, any_id: str) -> SessionDetails:
         """One session's details: the ledger's timeline plus what the conversations API knows."""

@@ -1,4 +1,4 @@
-"""The Sessions table's timer sends nothing a viewer already has: a tick over an unchanged ledger
+"""A Sessions table refresh sends nothing a viewer already has: a tick over an unchanged ledger
 skips every output, and a tick after a session changes sends the new table (the handler itself,
 run as Gradio runs it, on the studio's own loop)."""
 
@@ -27,7 +27,7 @@ def studio_page(tmp_path):
 
 
 def table_handlers(demo: gr.Blocks) -> dict[str, Any]:
-    """The Sessions table's handlers by name: its timer's `tick` and the API's `load_table`."""
+    """The Sessions table's handlers by name: the refresh `tick` and the API's `load_table`."""
     return {f.fn.__name__: f.fn for f in demo.fns.values()
             if f.fn is not None and f.fn.__qualname__.startswith("table_panel.")}
 

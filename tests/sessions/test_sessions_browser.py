@@ -121,3 +121,33 @@ def test_a_row_goes_live_through_its_lifecycle_then_details_and_csv(tmp_path):
             assert all(rows[0][column] for column in TABLE_COLUMNS if column != "failure")
         finally:
             browser.close()
+
+
+def test_an_idle_tab_asks_for_nothing_and_a_new_call_still_appears(tmp_path):
+    """While nothing changes, the open tab makes no refresh requests (the change stream stays
+    open); a call started elsewhere shows up by itself; another tab closes the stream."""
+    app = build_app(studio_settings(tmp_path, STUDIO_REFRESH_INTERVAL="0.3"))
+    with serve(app) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            asked: list[str] = []
+            page.on("request", lambda r: asked.append(r.url) if "/gradio_api/" in r.url
+                    and "heartbeat" not in r.url else None)
+            page.goto(url)
+            page.get_by_role("tab", name="Sessions").click()
+            page.locator("#sessions-caption").get_by_text("0 sessions in all", exact=False).wait_for(timeout=15_000)
+            page.locator("#sessions-follower [data-following='yes']").wait_for(state="attached")
+            page.wait_for_timeout(1_000)  # the first change event's tick
+            asked.clear()
+            page.wait_for_timeout(2_000)  # more than 6 intervals with nothing changing
+            assert asked == []
+
+            httpx.post(f"{url}/api/avatar/session", json={"avatarId": "music-superstar"}, timeout=30)
+            page.locator(STATUS_CELL).wait_for(timeout=10_000)
+            assert page.locator("#sessions-caption").get_by_text("1 session in all").count() == 1
+
+            page.get_by_role("tab", name="Usage").click()
+            page.locator("#sessions-follower [data-following='no']").wait_for(state="attached", timeout=5_000)
+        finally:
+            browser.close()
