@@ -4,10 +4,11 @@
     python bench/bench_bundle.py --no-browser
 
 Baseline: `src/entry.jsx` built from the locked packages in web/node_modules (which
-scripts/web-deps.sh installs with `npm ci` unless they are there) as a first attempt would: `esbuild --bundle --format=iife --jsx=automatic`, no --minify and no
-`process.env.NODE_ENV` define (so esbuild picks React's development build), one JS file that the
-page loads eagerly in <head> instead of on Start. Installing needs the npm registry; when the
-baseline cannot be built this says so and exits 1: no silent pass.
+scripts/web-deps.sh installs with `npm ci` unless they are there) as a first attempt would:
+`esbuild --bundle --format=iife --jsx=automatic`, no --minify and no `process.env.NODE_ENV` define
+(so esbuild picks React's development build), one JS file that the page loads eagerly in <head>
+instead of on Start. Installing needs the npm registry; when the baseline cannot be built this
+says so and exits 1: no silent pass.
 
 Printed: raw and gzip -9 sizes of ours and the baseline's files; the JavaScript an idle page
 downloads before Start (ours: call-controller.js only; baseline: the controller plus the whole

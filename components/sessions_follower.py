@@ -1,7 +1,8 @@
 """What keeps an open Sessions tab up to date without asking every interval: an invisible
 `gr.HTML` whose script listens to `GET /api/sessions/changes` (server-sent events) while the
 table is on screen and the browser tab is visible, and fires `sessions_changed` when the server
-says the tab would change. An idle tab then receives nothing but keep-alive lines.
+says the tab would change (Gradio makes `follower.sessions_changed(...)` a listener because the
+script names that event in quotes). An idle tab then receives nothing but keep-alive lines.
 
 Dates typed relative to now ("now - 7d", "today") move by themselves, so while a date field holds
 one the script also fires every refresh interval.
@@ -17,7 +18,6 @@ import gradio as gr
 from components.sessions_table import ELEM_ID as TABLE_ID
 
 CHANGES_ROUTE = "/api/sessions/changes"
-CHANGED = "sessions_changed"  # the event the script triggers (named in quotes below, as Gradio needs)
 LOOK_EVERY_MS = 1000  # how often the script checks whether the table is on screen (no traffic)
 
 FOLLOW_JS = """

@@ -255,8 +255,9 @@ class Ledger:
     def note_cancel(self, request_id: str, code: str, message: str, at: float) -> None:
         """Say why the studio is cancelling before it asks Runway, so a poll that sees the
         CANCELLED first still records the studio's reason."""
-        with self._write() as db:
-            _update(db, request_id, {"failure": message, "failure_code": code, "updated_at": at}, at)
+        with self._write() as db:  # an ended row keeps how it ended
+            db.execute(f"UPDATE sessions SET failure = ?, failure_code = ?, updated_at = ?"
+                       f" WHERE request_id = ? AND NOT {_TERMINAL_SQL}", (message, code, at, request_id))
 
     def request_cancel(self, request_id: str, code: str, message: str, at: float) -> None:
         """Runway did not confirm a cancel: keep the row open, and say why it should end.

@@ -149,6 +149,8 @@ def test_a_session_that_ends_another_way_is_not_called_cancelled(tmp_path):
     ledger.note_cancel("req-00000001", "cancelled", "Cancelled from the studio.", 101.0)
     ledger.record_status("req-00000001", "COMPLETED", 101.1, duration=1)
     assert ledger.get("req-00000001")["failure_code"] is None
+    ledger.note_cancel("req-00000001", "cancelled", "Cancelled from the studio.", 101.2)  # too late
+    assert ledger.get("req-00000001")["failure_code"] is None
 
 
 def test_an_ended_sessions_transcript_is_not_replaced_by_a_late_report(tmp_path):
