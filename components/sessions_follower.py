@@ -18,6 +18,8 @@ import gradio as gr
 from components.sessions_table import ELEM_ID as TABLE_ID
 
 CHANGES_ROUTE = "/api/sessions/changes"
+ELEM_ID = "sessions-follower"
+CSS = f"#{ELEM_ID} {{ display: none !important; }}"  # nothing to see; no gap in the column either
 LOOK_EVERY_MS = 1000  # how often the script checks whether the table is on screen (no traffic)
 
 FOLLOW_JS = """
@@ -58,7 +60,8 @@ class SessionsFollower(gr.HTML):
         script = FOLLOW_JS % {"table": json.dumps(TABLE_ID), "dates": json.dumps(date_ids), "look": LOOK_EVERY_MS}
         super().__init__(
             value="", html_template="", js_on_load=script, changes_url=CHANGES_ROUTE,
-            interval_ms=int(interval * 1000), apply_default_css=False, padding=False, container=False, **kwargs,
+            interval_ms=int(interval * 1000), apply_default_css=False, padding=False, container=False,
+            elem_id=ELEM_ID, **kwargs,
         )
 
     def api_info(self) -> dict[str, Any]:

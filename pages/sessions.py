@@ -226,8 +226,7 @@ def table_panel(
         return table, timer
     # A tick only when the server says the tab would change. Not queued: one short request and
     # answer, without the queue's stream and its messages.
-    follower = SessionsFollower(interval=interval, date_ids=[filters.since.elem_id, filters.until.elem_id],
-                                elem_id="sessions-follower")
+    follower = SessionsFollower(interval=interval, date_ids=[filters.since.elem_id, filters.until.elem_id])
     follower.sessions_changed(tick, [*filters.all, sent], outputs, api_visibility="private", queue=False,
                               concurrency_limit=None, show_progress="hidden")
     return table, None

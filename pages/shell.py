@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import clip_views, notices, session_figures, sessions_table
+from components import clip_views, notices, session_figures, sessions_follower, sessions_table
 from components.text import plain
 from pages.context import PageContext
 
@@ -33,7 +33,8 @@ PHONE_CSS = """
 }
 """
 CSS += (notices.CSS  # the shared message boxes and framed panels
-        + PHONE_CSS + sessions_table.PHONE_CSS + session_figures.PHONE_CSS + clip_views.PHONE_CSS)
+        + PHONE_CSS + sessions_table.PHONE_CSS + session_figures.PHONE_CSS + clip_views.PHONE_CSS
+        + sessions_follower.CSS)
 
 
 def mode_banner(ctx: PageContext) -> str:
