@@ -138,3 +138,35 @@ def wait_for(check: Any, timeout: float = 10.0) -> Any:
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
     return value
+
+
+def send_malformed(sim: Any, case: Any, world: dict[str, str], json: Any) -> httpx.Response:
+    """One bad-input case sent as written: HEADERS with the case's changes (None removes a header,
+    ids come from `world`), then `json`, or the case's raw content when it has no JSON."""
+    headers: dict[str, str] = dict(HEADERS)
+    for name, value in case.headers.items():
+        if value is None:
+            headers.pop(name, None)
+        else:
+            headers[name] = value.format(**world)
+    if case.json is not None or case.content is not None:
+        headers.setdefault("Content-Type", "application/json")
+    if "Content-Type" in case.headers and case.headers["Content-Type"] is None:
+        headers.pop("Content-Type", None)
+    return sim.http.request(case.method, case.path.format(**world), headers=headers,
+                            content=case.content if case.json is None else None, json=json)
+
+
+def assert_refused(response: httpx.Response, status: int, validation: bool) -> None:
+    """Refused with `status` and Runway's error shape (with its issues for a validation error)."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert isinstance(body, dict) and isinstance(body.get("error"), str), body
+    if validation:
+        assert body["docUrl"] == "https://docs.dev.runwayml.com/api"
+        assert body["issues"] and all({"code", "path", "message"} <= set(i) for i in body["issues"])
+
+
+def state_but_requests(state: dict[str, Any]) -> dict[str, Any]:
+    """The simulator's state without its request counts (which every request moves)."""
+    return {k: v for k, v in state.items() if k != "requests"}

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from tests.simulator.simtest_helpers import (
-    HEADERS,
     PRESET_AVATAR,
     PRESET_VOICE,
     Sim,
+    assert_refused,
+    send_malformed,
+    state_but_requests,
     with_,
     without,
 )
@@ -418,35 +420,8 @@ def world(sim: Sim, client) -> dict[str, str]:
     return {"doc": doc, "avatar": avatar, "session": session_id, "session_key": f"Bearer {key}"}
 
 
-def comparable(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k != "requests"}
-
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_malformed_request(case: Case, sim: Sim, world: dict[str, str]) -> None:
-    before = comparable(sim.state())
-    headers: dict[str, str] = dict(HEADERS)
-    for name, value in case.headers.items():
-        if value is None:
-            headers.pop(name, None)
-        else:
-            headers[name] = value.format(**world)
-    if case.json is not None or case.content is not None:
-        headers.setdefault("Content-Type", "application/json")
-    if case.headers.get("Content-Type", "") is None:
-        headers.pop("Content-Type", None)
-    response = sim.http.request(
-        case.method,
-        case.path.format(**world),
-        headers=headers,
-        content=case.content if case.json is None else None,
-        json=case.json,
-    )
-    assert response.status_code == case.status, response.text
-    body = response.json()
-    assert isinstance(body, dict) and isinstance(body.get("error"), str), body
-    if case.validation:
-        assert body["docUrl"] == "https://docs.dev.runwayml.com/api"
-        assert body["issues"] and all({"code", "path", "message"} <= set(i) for i in body["issues"])
-    assert comparable(sim.state()) == before
+    before = state_but_requests(sim.state())
+    assert_refused(send_malformed(sim, case, world, case.json), case.status, case.validation)
+    assert state_but_requests(sim.state()) == before

@@ -11,11 +11,13 @@ import pytest
 
 from tests.simulator.clip_helpers import wav_bytes
 from tests.simulator.simtest_helpers import (
-    HEADERS,
     PRESET_VOICE,
     Sim,
+    assert_refused,
     data_uri,
     face_png,
+    send_malformed,
+    state_but_requests,
     with_,
     without,
 )
@@ -189,10 +191,6 @@ def world(sim: Sim, client) -> dict[str, str]:
     }
 
 
-def comparable(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k != "requests"}
-
-
 def fill(value: Any, world: dict[str, str]) -> Any:
     """Put the world's ids into a case's body ("{processing_avatar}" and so on)."""
     if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
@@ -208,29 +206,9 @@ def test_there_are_at_least_thirty_cases() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_malformed_clip_request(case: Case, sim: Sim, world: dict[str, str]) -> None:
-    before = comparable(sim.state())
-    headers: dict[str, str] = dict(HEADERS)
-    for name, value in case.headers.items():
-        if value is None:
-            headers.pop(name, None)
-        else:
-            headers[name] = value
-    if case.json is not None or case.content is not None:
-        headers.setdefault("Content-Type", "application/json")
-    response = sim.http.request(
-        case.method,
-        case.path.format(**world),
-        headers=headers,
-        content=case.content if case.json is None else None,
-        json=fill(case.json, world),
-    )
-    assert response.status_code == case.status, response.text
-    body = response.json()
-    assert isinstance(body, dict) and isinstance(body.get("error"), str), body
-    if case.validation:
-        assert body["docUrl"] == "https://docs.dev.runwayml.com/api"
-        assert body["issues"] and all({"code", "path", "message"} <= set(i) for i in body["issues"])
-    assert comparable(sim.state()) == before
+    before = state_but_requests(sim.state())
+    assert_refused(send_malformed(sim, case, world, fill(case.json, world)), case.status, case.validation)
+    assert state_but_requests(sim.state()) == before
 
 
 def test_a_refused_audio_upload_leaves_credits_alone(sim: Sim, client) -> None:
