@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 CREATE_GRACE = 120.0
 PARAGRAPHS_PER_DOCUMENT = 20
 OUTPUT_FETCH_SECONDS = 60.0
+# Longer than one cancel takes (two polls and a DELETE, each retried); a replica that died
+# holding the claim delays the follower's retry by at most this.
+CANCEL_CLAIM_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -250,8 +253,17 @@ class ClipService:
 
     async def _cancel_upstream(self, row: dict[str, Any]) -> bool:
         """DELETE the task, unless it already ended (DELETE would then delete a finished video);
-        True once the clip's row is final."""
-        clip_id, task_id = row["clip_id"], row["task_id"]
+        True once the clip's row is final. One canceller at a time: a second DELETE racing the
+        first would find the task cancelled, and delete it."""
+        clip_id = row["clip_id"]
+        if not self.store.claim_cancel(clip_id, self.clock.now(), hold=CANCEL_CLAIM_SECONDS):
+            return False
+        try:
+            return await self._send_cancel(clip_id, row["task_id"])
+        finally:
+            self.store.release_cancel(clip_id)
+
+    async def _send_cancel(self, clip_id: str, task_id: str) -> bool:
         try:
             task = await self.gateway.retrieve_task(task_id)
             if task.terminal:

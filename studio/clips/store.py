@@ -129,6 +129,20 @@ class ClipStore:
             tx.execute("UPDATE clips SET cancel_pending = ?, updated_at = ? WHERE clip_id = ?",
                        (int(pending), at, clip_id))
 
+    def claim_cancel(self, clip_id: str, now: float, *, hold: float) -> bool:
+        """Take the right to send `clip_id`'s cancel upstream for `hold` seconds; False while
+        someone else (the follower, another click, another replica) holds it."""
+        with self.db.transaction() as tx:
+            cursor = tx.execute(
+                "UPDATE clips SET cancel_claimed_until = ? WHERE clip_id = ? AND cancel_pending = 1"
+                " AND (cancel_claimed_until IS NULL OR cancel_claimed_until < ?)",
+                (now + hold, clip_id, now))
+            return cursor.rowcount == 1
+
+    def release_cancel(self, clip_id: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE clips SET cancel_claimed_until = NULL WHERE clip_id = ?", (clip_id,))
+
     def close_interrupted(self, at: float, *, older_than: float) -> int:
         """End clips that never got a task id (the studio stopped while asking Runway)."""
         with self.db.transaction() as tx:

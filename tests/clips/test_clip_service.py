@@ -114,6 +114,23 @@ def test_cancel_stops_the_task_upstream(h):
     assert h.requests("DELETE /v1/tasks") == 1
 
 
+def test_cancels_at_the_same_moment_send_one_delete_and_keep_the_task(h):
+    # Two clicks and the follower's retry at once: a second DELETE would find the task already
+    # cancelled, and Runway would delete it.
+    row = render(h)
+    h.follow_until(row["clip_id"], "RUNNING")
+
+    async def at_once():
+        await asyncio.gather(h.clips.cancel(row["clip_id"]), h.clips.cancel(row["clip_id"]),
+                             h.clips.follower.follow_once())
+
+    h.run(at_once)
+    assert h.requests("DELETE /v1/tasks") == 1
+    assert next(t for t in h.state()["tasks"] if t["id"] == row["task_id"])["status"] == "CANCELLED"
+    done = h.clips.clip(row["clip_id"])
+    assert (done["status"], done["failure_code"]) == ("CANCELLED", "cancelled")
+
+
 def test_a_finished_clip_is_never_deleted_by_a_late_cancel(h):
     row = render(h)
     h.clock.advance(60)

@@ -64,6 +64,18 @@ def test_a_cancel_during_the_create_is_seen_when_the_task_arrives(store):
     assert store.get("c")["cancel_pending"] == 0
 
 
+def test_one_canceller_at_a_time_until_it_lets_go_or_its_hold_runs_out(store):
+    store.add(new("k"), T0)
+    store.attach_task("k", "task-k", T0)
+    assert not store.claim_cancel("k", T0 + 1, hold=60)  # nobody asked for a cancel
+    store.mark_cancel_pending("k", True, T0 + 1)
+    assert store.claim_cancel("k", T0 + 1, hold=60)
+    assert not store.claim_cancel("k", T0 + 2, hold=60)  # another click, the follower, a replica
+    store.release_cancel("k")
+    assert store.claim_cancel("k", T0 + 3, hold=60)
+    assert store.claim_cancel("k", T0 + 64, hold=60)  # whoever held it died; the hold ran out
+
+
 def test_a_poll_that_sees_the_studios_cancel_first_still_says_who_cancelled(store):
     # The follower's poll can record Runway's CANCELLED (which names nobody) before the cancel
     # that asked for it returns.
