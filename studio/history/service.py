@@ -30,6 +30,7 @@ from studio.history.frames import (
     display_frame,
     empty_frame,
     merge_sessions,
+    seconds_used,
 )
 from studio.history.words import avatar_label, utc_day_start
 from studio.store.values import FetchOnce, SharedValues
@@ -95,6 +96,8 @@ class History:
         self._load_lock: asyncio.Lock | None = None
         self._task: asyncio.Task | None = None
         self._marks: dict[str | None, tuple[float, str]] = {}  # viewer -> (when, changes_mark)
+        # The sessions' part of each viewer's mark, for one version of the merged frame.
+        self._row_digests: tuple[tuple[int, int] | None, dict[str | None, bytes]] = (None, {})
 
     # Lifecycle ------------------------------------------------------------------------------
 
@@ -135,6 +138,10 @@ class History:
 
     def merged(self) -> pd.DataFrame:
         """The ledger merged with the cached conversations (recomputed only when either changed)."""
+        return self._versioned_merge()[1]
+
+    def _versioned_merge(self) -> tuple[tuple[int, int], pd.DataFrame]:
+        """The merged frame and its version (the ledger's and the conversations' versions)."""
         ledger = self.mirror.frame()
         with self._merge_lock:
             if self._conversations_key != self.conversations.version:
@@ -144,7 +151,7 @@ class History:
             if key != self._merged_key:
                 self._merged = merge_sessions(ledger, self._conversations_frame)
                 self._merged_key = key
-            return self._merged
+            return key, self._merged
 
     def view(
         self, filters: Filters, *, limit: int | None = DEFAULT_LIMIT, client: str | None = None,
@@ -181,14 +188,37 @@ class History:
         kept = self._marks.get(client)
         if kept and now - kept[0] < self.settings.refresh_interval / 2:
             return kept[1]
-        view = await self.sessions_view(Filters(), limit=None, client=client)
-        rows = pd.util.hash_pandas_object(view.table, index=False).to_numpy().tobytes()
-        facts = repr((view.figures, view.total, view.conversations_error)).encode()
-        mark = hashlib.blake2b(rows + facts, digest_size=12).hexdigest()
+        await self.ready()
+        await self.conversations.latest()
+        mark = self._mark(client)
         if len(self._marks) >= MARKS_KEPT:
             self._marks.clear()
         self._marks[client] = (now, mark)
         return mark
+
+    def _mark(self, client: str | None) -> str:
+        """The table and figures are functions of the sessions, the names and the clock, which
+        enters only as time in the room (live calls) and the start of today; the sessions are
+        hashed once per version of the merged frame."""
+        version, merged = self._versioned_merge()
+        names, now = self.conversations.names, self.clock.now()
+        scoped = of_client(merged, client)
+        selected = select_sessions(scoped, Filters(), names)
+        rows = self._row_digest(version, selected, client)
+        seconds = seconds_used(selected, now).tobytes()
+        facts = repr((len(scoped), utc_day_start(now), self.conversations.error, sorted(names.items())))
+        return hashlib.blake2b(rows + seconds + facts.encode(), digest_size=12).hexdigest()
+
+    def _row_digest(self, version: tuple[int, int], selected: pd.DataFrame, client: str | None) -> bytes:
+        kept_version, digests = self._row_digests
+        if kept_version != version:
+            self._row_digests = (version, digests := {})
+        if client not in digests:
+            if len(digests) >= MARKS_KEPT:
+                digests.clear()
+            rows = pd.util.hash_pandas_object(selected, index=False).to_numpy()
+            digests[client] = hashlib.blake2b(rows.tobytes(), digest_size=16).digest()
+        return digests[client]
 
     async def details(self, any_id: str) -> SessionDetails:
         """One session's details: the ledger's timeline plus what the conversations API knows."""

@@ -73,6 +73,17 @@ def test_the_mark_holds_still_until_a_session_changes(harness):
     assert mark_of(harness) != started
 
 
+def test_a_live_calls_running_time_moves_the_mark_each_second_and_nothing_else_does(harness):
+    session_id = harness.start_call().json()["sessionId"]
+    ready = mark_of(harness)
+    harness.clock.advance(5)  # nothing live: the table shows the same
+    assert mark_of(harness) == ready
+    harness.sim_call(session_id, "join")
+    live = mark_of(harness)
+    harness.clock.advance(1)  # the table's duration reads one second more
+    assert mark_of(harness) != live
+
+
 def test_viewers_share_one_reading_per_half_interval(harness):
     history = harness.studio.history
     now = [0.0]
