@@ -18,25 +18,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import httpx
-from gradio_client import Client
+from _common import FAKE_KEY, process_server, simulator_process, verdict
 
-from tests.support import free_port
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+from gradio_client import Client  # after analytics are off
 
 LIMIT = 1.1
 NO_FILTERS = ([], "", None, None, "")
-SIM_KEY = "key_" + "5e" * 64
 
 
 def upstream_counts(simulator: str) -> dict[str, int]:
@@ -97,20 +91,6 @@ def measure(url: str, simulator: str, viewers: int, seconds: float, tick: float)
             "asked": int(viewers * elapsed / tick)}
 
 
-def wait_until_up(url: str, process: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not start")
-
-
 def main() -> int:
     begun = time.monotonic()
     parser = argparse.ArgumentParser()
@@ -119,19 +99,11 @@ def main() -> int:
     parser.add_argument("--tick", type=float, default=2.0)
     args = parser.parse_args()
 
-    sim_port, studio_port = free_port(), free_port()
-    simulator, url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{studio_port}"
-    env = {**os.environ, "RUNWAYML_API_SECRET": SIM_KEY, "RUNWAYML_BASE_URL": simulator,
-           "GRADIO_SERVER_PORT": str(studio_port), "STUDIO_DATA_DIR": tempfile.mkdtemp(prefix="bench-viewers-"),
-           "STUDIO_REFRESH_INTERVAL": "0.1", "STUDIO_HISTORY_TTL": "0.5",
-           "GRADIO_HEARTBEAT_INTERVAL": "1"}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT}
-    processes = [subprocess.Popen([sys.executable, "-m", "simulator", "--port", str(sim_port),
-                                   "--ready-delay", "0.2"], **quiet)]
-    try:
-        wait_until_up(f"{simulator}/_simulator/config", processes[0], "the simulator")
-        processes.append(subprocess.Popen([sys.executable, "app.py"], env=env, **quiet))
-        wait_until_up(f"{url}/healthz", processes[1], "the studio")
+    env = {"RUNWAYML_API_SECRET": FAKE_KEY, "GRADIO_SERVER_PORT": "{port}",
+           "STUDIO_DATA_DIR": tempfile.mkdtemp(prefix="bench-viewers-"),
+           "STUDIO_REFRESH_INTERVAL": "0.1", "STUDIO_HISTORY_TTL": "0.5", "GRADIO_HEARTBEAT_INTERVAL": "1"}
+    with simulator_process("--ready-delay", "0.2") as simulator, \
+            process_server(["app.py"], env={**env, "RUNWAYML_BASE_URL": simulator}) as url:
         with httpx.Client(base_url=url, timeout=60) as http:
             for avatar in ("music-superstar", "cat-character", "fashion-designer"):
                 session = http.post("/api/avatar/session", json={"avatarId": avatar}).json()["sessionId"]
@@ -143,13 +115,6 @@ def main() -> int:
               f"viewers tick every {args.tick:g} s; {args.seconds:g} s per run")
         one = measure(url, simulator, 1, args.seconds, args.tick)
         many = measure(url, simulator, args.viewers, args.seconds, args.tick)
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
     for run in (one, many):
         print(f"{run['viewers']:>3} viewer(s): {run['served']:>4} table refreshes served "
@@ -157,11 +122,11 @@ def main() -> int:
               f"{run['per_minute']:6.1f} upstream calls/min  {run['calls']}"
               + (f"  ({len(run['errors'])} errors, first: {run['errors'][0]})" if run["errors"] else ""))
     ratio = many["per_minute"] / one["per_minute"] if one["per_minute"] else float("inf")
-    verdict = "PASS" if ratio <= LIMIT and not one["errors"] and not many["errors"] else "FAIL"
-    print(f"{verdict}: {args.viewers} viewers make {ratio:.2f}x the upstream calls of 1 viewer "
+    passed = ratio <= LIMIT and not one["errors"] and not many["errors"]
+    print(f"{verdict(passed)}: {args.viewers} viewers make {ratio:.2f}x the upstream calls of 1 viewer "
           f"(limit {LIMIT}x), while being served {many['served'] / max(1, one['served']):.1f}x the refreshes")
     print(f"(whole benchmark: {time.monotonic() - begun:.0f} s)")
-    return 0 if verdict == "PASS" else 1
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":
