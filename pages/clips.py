@@ -211,8 +211,9 @@ def form_events(ctx: PageContext, form: Form) -> None:
             found = await clips.script_sources(avatar_id or "")
         except StudioError:
             found = []
-        return gr.Dropdown(choices=found, value=None, interactive=bool(found),
-                           info=None if found else "This character has no start script or documents to use.")
+        empty = "This character has no start script or documents to use." if avatar_id else \
+            "Pick a character to use its start script or a paragraph of its documents."
+        return gr.Dropdown(choices=found, value=None, interactive=bool(found), info=None if found else empty)
 
     def show_source(source: str):
         speaking = source == SCRIPT

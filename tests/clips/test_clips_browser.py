@@ -101,6 +101,7 @@ def mp4_facts(data: bytes) -> tuple[float, int, int]:
 
 
 def test_render_a_clip_of_a_custom_character_watch_play_and_download(page, live):
+    page.locator("#clip-fill").get_by_text("Pick a character to use its start script").wait_for()
     choose(page, "#clip-character", re.compile(r"^Ava$"))
     choose(page, "#clip-fill", "Start script")
     page.wait_for_function(f"document.querySelector('#clip-script textarea').value === {START_SCRIPT!r}")
